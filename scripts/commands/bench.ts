@@ -1,0 +1,7 @@
+// Placeholder until its issue lands: says so instead of pretending to work.
+export const summary = "(not yet implemented)";
+
+export async function run(_argv: string[]): Promise<number> {
+  console.error("mesh-filters bench: not implemented yet");
+  return 1;
+}

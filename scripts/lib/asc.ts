@@ -1,0 +1,80 @@
+// In-process AssemblyScript 0.17 compiler wrapper: one place that knows the
+// flags every module of ours is built with.
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const require = createRequire(import.meta.url);
+
+interface AscModule {
+  ready: Promise<void>;
+  main(
+    argv: string[],
+    options: {
+      stdout: { write(s: string): void };
+      stderr: { write(s: string): void };
+      writeFile(name: string, contents: Uint8Array | string, baseDir: string): void;
+    },
+    callback: (err: Error | null) => number,
+  ): number;
+}
+
+export interface CompileOptions {
+  /** Release build (-O3z style, no debug names) when true; debug build with names otherwise. */
+  optimize: boolean;
+  /**
+   * AS runtime. proxy-runtime needs "full" (its malloc imports rt/index-full);
+   * our layer allocates host buffers with heap.alloc, which every runtime has.
+   */
+  runtime?: "full" | "half" | "stub";
+  /** Extra `--use` aliases, e.g. "abort=assembly/abort/abortProcExit". */
+  use?: string[];
+  /** Extra raw asc flags. */
+  extraFlags?: string[];
+}
+
+export class CompileError extends Error {
+  constructor(entry: string, readonly diagnostics: string) {
+    super(`AssemblyScript compilation of ${entry} failed:\n${diagnostics}`);
+    this.name = "CompileError";
+  }
+}
+
+let ascPromise: Promise<AscModule> | undefined;
+function loadAsc(): Promise<AscModule> {
+  ascPromise ??= (async () => {
+    const asc = require("assemblyscript/cli/asc") as AscModule;
+    await asc.ready;
+    return asc;
+  })();
+  return ascPromise;
+}
+
+/** Compiles one AssemblyScript entry file to a wasm binary. */
+export async function compileAssemblyScript(entry: string, opts: CompileOptions): Promise<Uint8Array> {
+  const asc = await loadAsc();
+  const out = "module.wasm";
+  const argv = [
+    path.relative(process.cwd(), entry) || entry,
+    "--binaryFile", out,
+    "--runtime", opts.runtime ?? "half",
+    "--noColors",
+  ];
+  for (const use of opts.use ?? []) argv.push("--use", use);
+  if (opts.optimize) argv.push("-O3z", "--converge", "--noAssert");
+  else argv.push("--debug");
+  argv.push(...(opts.extraFlags ?? []));
+
+  let binary: Uint8Array | undefined;
+  let diagnostics = "";
+  const sink = { write: (s: string) => { diagnostics += s; } };
+  let failure: Error | null = null;
+  asc.main(argv, {
+    stdout: sink,
+    stderr: sink,
+    writeFile(name, contents) {
+      if (path.basename(name) === out && typeof contents !== "string") binary = new Uint8Array(contents);
+    },
+  }, (err) => { failure = err; return err ? 1 : 0; });
+  if (failure || !binary) throw new CompileError(entry, (failure as Error | null)?.message ? `${diagnostics}\n${(failure as unknown as Error).message}` : diagnostics);
+  return binary;
+}
