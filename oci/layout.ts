@@ -1,0 +1,108 @@
+// OCI image layout on disk (image-spec image-layout.md): `oci-layout`,
+// `index.json`, `blobs/sha256/<hex>`. One index entry per tag, tagged with
+// `org.opencontainers.image.ref.name`, the form `oras cp --from-oci-layout
+// DIR:TAG`, `skopeo copy oci:DIR:TAG` and `oras push --oci-layout` use.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ANNOTATION, MT } from "./media-types.ts";
+import { checkBlob, digestHex, type Descriptor } from "./digest.ts";
+import type { BuiltArtifact } from "./artifact.ts";
+import type { OciSchemas } from "./schema.ts";
+
+export const LAYOUT_FILE = "oci-layout";
+export const INDEX_FILE = "index.json";
+const LAYOUT_CONTENT = JSON.stringify({ imageLayoutVersion: "1.0.0" });
+
+export interface IndexJson {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: Descriptor[];
+}
+
+export interface TaggedArtifact {
+  tag: string;
+  artifact: BuiltArtifact;
+}
+
+function writeAtomic(file: string, data: Uint8Array | string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
+
+export function blobPath(layoutDir: string, digest: string): string {
+  return path.join(layoutDir, "blobs", "sha256", digestHex(digest));
+}
+
+/**
+ * Writes a fresh layout holding exactly `items`. Only the layout's own entries
+ * (oci-layout, index.json, blobs/) are replaced, never anything else in `dir`.
+ * index.json is written last, so a crash leaves no index naming missing blobs.
+ */
+export function writeLayout(dir: string, items: TaggedArtifact[], schemas?: OciSchemas): IndexJson {
+  const tags = new Set<string>();
+  for (const { tag } of items) {
+    if (tags.has(tag)) throw new Error(`duplicate layout tag '${tag}'`);
+    tags.add(tag);
+  }
+  mkdirSync(dir, { recursive: true });
+  rmSync(path.join(dir, INDEX_FILE), { force: true });
+  rmSync(path.join(dir, "blobs"), { recursive: true, force: true });
+  mkdirSync(path.join(dir, "blobs", "sha256"), { recursive: true });
+  writeAtomic(path.join(dir, LAYOUT_FILE), LAYOUT_CONTENT);
+  const manifests: Descriptor[] = [];
+  for (const { tag, artifact } of [...items].sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0))) {
+    schemas?.assert("manifest", artifact.manifest, `manifest of ${tag}`);
+    for (const [digest, bytes] of artifact.blobs) writeFileSync(blobPath(dir, digest), bytes);
+    writeFileSync(blobPath(dir, artifact.manifestDigest), artifact.manifestBytes);
+    manifests.push({
+      mediaType: artifact.manifest.mediaType,
+      digest: artifact.manifestDigest,
+      size: artifact.manifestBytes.length,
+      annotations: { ...(artifact.manifest.annotations ?? {}), [ANNOTATION.refName]: tag },
+    });
+  }
+  const index: IndexJson = { schemaVersion: 2, mediaType: MT.ociIndex, manifests };
+  schemas?.assert("index", index, `${dir}/index.json`);
+  writeAtomic(path.join(dir, INDEX_FILE), JSON.stringify(index));
+  return index;
+}
+
+export function readIndex(dir: string, schemas?: OciSchemas): IndexJson {
+  const layoutFile = path.join(dir, LAYOUT_FILE);
+  if (!existsSync(layoutFile)) throw new Error(`${dir} is not an OCI image layout (no oci-layout file); run \`mesh-filters package\``);
+  const layout = JSON.parse(readFileSync(layoutFile, "utf8")) as unknown;
+  schemas?.assert("layout", layout, layoutFile);
+  if ((layout as { imageLayoutVersion?: string }).imageLayoutVersion !== "1.0.0") throw new Error(`${layoutFile}: unsupported imageLayoutVersion`);
+  const index = JSON.parse(readFileSync(path.join(dir, INDEX_FILE), "utf8")) as IndexJson;
+  schemas?.assert("index", index, path.join(dir, INDEX_FILE));
+  return index;
+}
+
+export function layoutTags(dir: string): string[] {
+  return readIndex(dir).manifests.map((m) => m.annotations?.[ANNOTATION.refName]).filter((t): t is string => !!t);
+}
+
+export function resolveTag(dir: string, tag: string, schemas?: OciSchemas): Descriptor {
+  const index = readIndex(dir, schemas);
+  const found = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] === tag);
+  if (found.length === 0) {
+    const tags = index.manifests.map((m) => m.annotations?.[ANNOTATION.refName]).filter(Boolean);
+    throw new Error(`tag '${tag}' not found in ${dir} (tags: ${tags.join(", ") || "none"})`);
+  }
+  if (found.length > 1) throw new Error(`tag '${tag}' appears ${found.length} times in ${dir}/index.json`);
+  return found[0]!;
+}
+
+/** A blob's bytes, after checking they are what the descriptor says (size and sha256). */
+export function readBlob(dir: string, desc: { digest: string; size: number }, what = desc.digest): Uint8Array {
+  const file = blobPath(dir, desc.digest);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch {
+    throw new Error(`${what}: blob ${desc.digest} missing from ${dir}`);
+  }
+  checkBlob(desc, bytes, `${what} (${file})`);
+  return bytes;
+}
