@@ -1,0 +1,792 @@
+// Strict JSON (RFC 8259) parser for plugin configuration.
+//
+// - Input is UTF-8 bytes (configuration arrives from the host as bytes); a
+//   string entry point encodes first. Invalid UTF-8 is an error.
+// - No comments, no trailing commas, no NaN/Infinity, no leading zeros, no
+//   single quotes, no control characters in strings, no byte order mark.
+// - `\uXXXX` escapes: surrogate pairs are combined; a lone surrogate (high
+//   without a following low, or a low on its own) is an ERROR, so every
+//   parsed string is valid Unicode and round-trips through UTF-8.
+// - Duplicate object keys are an error naming the key.
+// - Nesting is handled with an explicit stack (no recursion), limited by
+//   `maxDepth` (default 64): deeper input is an error, never a stack overflow.
+// - Numbers are f64. A number that overflows f64 (1e400) is an error;
+//   99999999999999999999 parses (as 1e20) but is not a safe integer, which
+//   `isSafeInteger` / `JsonValue.isInteger()` report.
+// - Errors carry a position: "line 3, column 7: expected ',' or '}'".
+//   Columns count Unicode code points from 1.
+// - Hostile input never reaches `throw`/`assert`: every failure is a result.
+
+import { ByteBuffer } from "./byte-buffer";
+
+export enum JsonKind {
+  Null = 0,
+  Bool = 1,
+  Number = 2,
+  String = 3,
+  Array = 4,
+  Object = 5,
+}
+
+/** "null", "boolean", "number", "string", "array" or "object". */
+export function jsonKindName(kind: JsonKind): string {
+  switch (kind) {
+    case JsonKind.Null: return "null";
+    case JsonKind.Bool: return "boolean";
+    case JsonKind.Number: return "number";
+    case JsonKind.String: return "string";
+    case JsonKind.Array: return "array";
+    default: return "object";
+  }
+}
+
+/** 2^53 - 1 */
+export const MAX_SAFE_INTEGER: f64 = 9007199254740991.0;
+
+/** True when `x` is finite, integral and within ±(2^53 - 1). */
+export function isSafeInteger(x: f64): bool {
+  return isFinite(x) && Math.trunc(x) == x && Math.abs(x) <= MAX_SAFE_INTEGER;
+}
+
+export class JsonValue {
+  kind: JsonKind = JsonKind.Null;
+  boolValue: bool = false;
+  numberValue: f64 = 0;
+  stringValue: string = "";
+  /** Array elements (kind Array). */
+  items: Array<JsonValue> | null = null;
+  /** Object keys in document order (kind Object). */
+  keys: Array<string> | null = null;
+  /** Object values, parallel to `keys` (kind Object). */
+  values: Array<JsonValue> | null = null;
+  private index: Map<string, i32> | null = null;
+
+  static newNull(): JsonValue {
+    return new JsonValue();
+  }
+  static newBool(b: bool): JsonValue {
+    let v = new JsonValue();
+    v.kind = JsonKind.Bool;
+    v.boolValue = b;
+    return v;
+  }
+  static newNumber(n: f64): JsonValue {
+    let v = new JsonValue();
+    v.kind = JsonKind.Number;
+    v.numberValue = n;
+    return v;
+  }
+  static newString(s: string): JsonValue {
+    let v = new JsonValue();
+    v.kind = JsonKind.String;
+    v.stringValue = s;
+    return v;
+  }
+  static newArray(): JsonValue {
+    let v = new JsonValue();
+    v.kind = JsonKind.Array;
+    v.items = new Array<JsonValue>();
+    return v;
+  }
+  static newObject(): JsonValue {
+    let v = new JsonValue();
+    v.kind = JsonKind.Object;
+    v.keys = new Array<string>();
+    v.values = new Array<JsonValue>();
+    v.index = new Map<string, i32>();
+    return v;
+  }
+
+  isNull(): bool { return this.kind == JsonKind.Null; }
+  isBool(): bool { return this.kind == JsonKind.Bool; }
+  isNumber(): bool { return this.kind == JsonKind.Number; }
+  isString(): bool { return this.kind == JsonKind.String; }
+  isArray(): bool { return this.kind == JsonKind.Array; }
+  isObject(): bool { return this.kind == JsonKind.Object; }
+  /** A number that is a safe integer (see isSafeInteger). */
+  isInteger(): bool { return this.kind == JsonKind.Number && isSafeInteger(this.numberValue); }
+  kindName(): string { return jsonKindName(this.kind); }
+
+  /** Element count of an array, key count of an object, 0 otherwise. */
+  get length(): i32 {
+    if (this.kind == JsonKind.Array) return this.items!.length;
+    if (this.kind == JsonKind.Object) return this.keys!.length;
+    return 0;
+  }
+
+  /** Array element `i`, or null when out of range or not an array. */
+  at(i: i32): JsonValue | null {
+    if (this.kind != JsonKind.Array) return null;
+    let items = this.items!;
+    if (i < 0 || i >= items.length) return null;
+    return unchecked(items[i]);
+  }
+
+  has(key: string): bool {
+    if (this.kind != JsonKind.Object) return false;
+    return this.index!.has(key);
+  }
+
+  /** Object member `key`, or null when absent or not an object. */
+  get(key: string): JsonValue | null {
+    if (this.kind != JsonKind.Object) return null;
+    let index = this.index!;
+    if (!index.has(key)) return null;
+    return this.values![index.get(key)];
+  }
+
+  /** Appends to an array. */
+  push(v: JsonValue): void {
+    if (this.kind == JsonKind.Array) this.items!.push(v);
+  }
+
+  /** Sets an object member (replacing an existing one in place). */
+  set(key: string, v: JsonValue): void {
+    if (this.kind != JsonKind.Object) return;
+    let index = this.index!;
+    if (index.has(key)) {
+      this.values![index.get(key)] = v;
+      return;
+    }
+    index.set(key, this.keys!.length);
+    this.keys!.push(key);
+    this.values!.push(v);
+  }
+
+  /** Compact JSON text. Integral safe numbers print without a fraction. */
+  toString(): string {
+    let out = new ByteBuffer(64);
+    stringifyInto(out, this);
+    return out.toUtf8String();
+  }
+}
+
+export class JsonParseResult {
+  value: JsonValue | null = null;
+  /** Empty on success, else "line L, column C: message". */
+  error: string = "";
+  /** Byte offset of the error. */
+  offset: i32 = -1;
+  line: i32 = 0;
+  column: i32 = 0;
+
+  get ok(): bool {
+    return this.value !== null;
+  }
+}
+
+export const DEFAULT_MAX_DEPTH: i32 = 64;
+
+/** Parses JSON text. */
+export function parseJson(text: string, maxDepth: i32 = DEFAULT_MAX_DEPTH): JsonParseResult {
+  let buf = String.UTF8.encode(text, false);
+  return parseJsonBytes(changetype<usize>(buf), buf.byteLength, maxDepth);
+}
+
+/** Parses JSON from a buffer of UTF-8 bytes (e.g. the plugin configuration). */
+export function parseJsonBuffer(buf: ArrayBuffer, maxDepth: i32 = DEFAULT_MAX_DEPTH): JsonParseResult {
+  return parseJsonBytes(changetype<usize>(buf), buf.byteLength, maxDepth);
+}
+
+/** Parses JSON from `len` UTF-8 bytes at `ptr`. The bytes must stay alive during the call. */
+export function parseJsonBytes(ptr: usize, len: i32, maxDepth: i32 = DEFAULT_MAX_DEPTH): JsonParseResult {
+  let p = new Parser(ptr, len < 0 ? 0 : len, maxDepth < 1 ? 1 : maxDepth);
+  return p.run();
+}
+
+// ---------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline const C_TAB: u32 = 0x09;
+// @ts-ignore: decorator
+@inline const C_LF: u32 = 0x0A;
+// @ts-ignore: decorator
+@inline const C_CR: u32 = 0x0D;
+// @ts-ignore: decorator
+@inline const C_SPACE: u32 = 0x20;
+// @ts-ignore: decorator
+@inline const C_QUOTE: u32 = 0x22;
+// @ts-ignore: decorator
+@inline const C_COMMA: u32 = 0x2C;
+// @ts-ignore: decorator
+@inline const C_MINUS: u32 = 0x2D;
+// @ts-ignore: decorator
+@inline const C_DOT: u32 = 0x2E;
+// @ts-ignore: decorator
+@inline const C_0: u32 = 0x30;
+// @ts-ignore: decorator
+@inline const C_COLON: u32 = 0x3A;
+// @ts-ignore: decorator
+@inline const C_LBRACKET: u32 = 0x5B;
+// @ts-ignore: decorator
+@inline const C_BACKSLASH: u32 = 0x5C;
+// @ts-ignore: decorator
+@inline const C_RBRACKET: u32 = 0x5D;
+// @ts-ignore: decorator
+@inline const C_LBRACE: u32 = 0x7B;
+// @ts-ignore: decorator
+@inline const C_RBRACE: u32 = 0x7D;
+
+function hexDigit(c: u32): i32 {
+  if (c - 0x30 < 10) return <i32>(c - 0x30);
+  let l = c | 0x20;
+  if (l - 0x61 < 6) return <i32>(l - 0x61 + 10);
+  return -1;
+}
+
+/** Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid/truncated. */
+export function utf8SequenceLength(p: usize, end: usize): i32 {
+  let b0 = <u32>load<u8>(p);
+  if (b0 < 0x80) return 1;
+  if (b0 < 0xC2) return 0; // continuation byte or overlong 2-byte lead
+  if (b0 < 0xE0) {
+    if (p + 1 >= end) return 0;
+    return (<u32>load<u8>(p + 1) & 0xC0) == 0x80 ? 2 : 0;
+  }
+  if (b0 < 0xF0) {
+    if (p + 2 >= end) return 0;
+    let b1 = <u32>load<u8>(p + 1);
+    let b2 = <u32>load<u8>(p + 2);
+    if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80) return 0;
+    if (b0 == 0xE0 && b1 < 0xA0) return 0; // overlong
+    if (b0 == 0xED && b1 >= 0xA0) return 0; // UTF-16 surrogate
+    return 3;
+  }
+  if (b0 < 0xF5) {
+    if (p + 3 >= end) return 0;
+    let b1 = <u32>load<u8>(p + 1);
+    let b2 = <u32>load<u8>(p + 2);
+    let b3 = <u32>load<u8>(p + 3);
+    if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80 || (b3 & 0xC0) != 0x80) return 0;
+    if (b0 == 0xF0 && b1 < 0x90) return 0; // overlong
+    if (b0 == 0xF4 && b1 >= 0x90) return 0; // > U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+/** True when the `len` bytes at `ptr` are valid UTF-8 (RFC 3629). */
+export function isValidUtf8(ptr: usize, len: i32): bool {
+  let p = ptr;
+  let end = ptr + <usize>(len < 0 ? 0 : len);
+  while (p < end) {
+    if (<u32>load<u8>(p) < 0x80) { p++; continue; }
+    let n = utf8SequenceLength(p, end);
+    if (n == 0) return false;
+    p += <usize>n;
+  }
+  return true;
+}
+
+function pushUtf8(out: ByteBuffer, cp: u32): void {
+  if (cp < 0x80) {
+    out.pushByte(cp);
+  } else if (cp < 0x800) {
+    out.pushByte(0xC0 | (cp >> 6));
+    out.pushByte(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out.pushByte(0xE0 | (cp >> 12));
+    out.pushByte(0x80 | ((cp >> 6) & 0x3F));
+    out.pushByte(0x80 | (cp & 0x3F));
+  } else {
+    out.pushByte(0xF0 | (cp >> 18));
+    out.pushByte(0x80 | ((cp >> 12) & 0x3F));
+    out.pushByte(0x80 | ((cp >> 6) & 0x3F));
+    out.pushByte(0x80 | (cp & 0x3F));
+  }
+}
+
+/** A short, log-safe rendering of a string for error messages. */
+export function quoteForMessage(s: string): string {
+  let out = "'";
+  let n = s.length;
+  let limit = n > 64 ? 64 : n;
+  for (let i = 0; i < limit; i++) {
+    let c = <u32>s.charCodeAt(i);
+    if (c < 0x20 || c == 0x7F || c == 0x27 || c == 0x5C) {
+      out += "\\u" + hex4(c);
+    } else {
+      out += String.fromCharCode(c);
+    }
+  }
+  if (n > limit) out += "...";
+  return out + "'";
+}
+
+function hex4(c: u32): string {
+  const digits = "0123456789abcdef";
+  return digits.charAt((c >> 12) & 15) + digits.charAt((c >> 8) & 15) + digits.charAt((c >> 4) & 15) + digits.charAt(c & 15);
+}
+
+class Parser {
+  ptr: usize;
+  len: i32;
+  pos: i32 = 0;
+  maxDepth: i32;
+  error: string = "";
+  errorPos: i32 = -1;
+  scratch: ByteBuffer = new ByteBuffer(64);
+
+  constructor(ptr: usize, len: i32, maxDepth: i32) {
+    this.ptr = ptr;
+    this.len = len;
+    this.maxDepth = maxDepth;
+  }
+
+  @inline peek(): u32 {
+    return this.pos < this.len ? <u32>load<u8>(this.ptr + <usize>this.pos) : 0xFFFFFFFF;
+  }
+
+  fail(at: i32, message: string): void {
+    if (this.errorPos < 0) {
+      this.errorPos = at;
+      this.error = message;
+    }
+  }
+
+  /** Describes the byte at `at` for messages. */
+  describe(at: i32): string {
+    if (at >= this.len) return "end of input";
+    let c = <u32>load<u8>(this.ptr + <usize>at);
+    if (c >= 0x21 && c < 0x7F) return "'" + String.fromCharCode(c) + "'";
+    if (c == 0x20) return "' '";
+    return "byte 0x" + hex4(c).substring(2);
+  }
+
+  skipWs(): void {
+    let p = this.pos;
+    let n = this.len;
+    let base = this.ptr;
+    while (p < n) {
+      let c = <u32>load<u8>(base + <usize>p);
+      if (c == C_SPACE || c == C_LF || c == C_CR || c == C_TAB) p++;
+      else break;
+    }
+    this.pos = p;
+  }
+
+  run(): JsonParseResult {
+    let result = new JsonParseResult();
+    if (this.len >= 3 && load<u8>(this.ptr) == 0xEF && load<u8>(this.ptr + 1) == 0xBB && load<u8>(this.ptr + 2) == 0xBF) {
+      this.fail(0, "byte order mark is not allowed");
+    } else {
+      let v = this.parseDocument();
+      if (v !== null && this.errorPos < 0) {
+        this.skipWs();
+        if (this.pos < this.len) {
+          this.fail(this.pos, "unexpected " + this.describe(this.pos) + " after the JSON value");
+        } else {
+          result.value = v;
+          return result;
+        }
+      }
+    }
+    this.fillError(result);
+    return result;
+  }
+
+  fillError(result: JsonParseResult): void {
+    let at = this.errorPos < 0 ? 0 : this.errorPos;
+    if (at > this.len) at = this.len;
+    let line = 1;
+    let column = 1;
+    for (let i = 0; i < at; i++) {
+      let c = <u32>load<u8>(this.ptr + <usize>i);
+      if (c == C_LF) { line++; column = 1; }
+      else if ((c & 0xC0) != 0x80) column++;
+    }
+    result.value = null;
+    result.offset = at;
+    result.line = line;
+    result.column = column;
+    result.error = "line " + line.toString() + ", column " + column.toString() + ": " + this.error;
+  }
+
+  /** Iterative value parser: containers live on an explicit stack. */
+  parseDocument(): JsonValue | null {
+    let stack = new Array<JsonValue>();
+    let keyStack = new Array<string>();
+    let afterComma = false;
+    // eslint-disable-next-line no-constant-condition
+    while (true) {
+      // --- expecting a value
+      this.skipWs();
+      let start = this.pos;
+      let c = this.peek();
+      let value: JsonValue | null = null;
+      if (c == C_LBRACE || c == C_LBRACKET) {
+        if (stack.length >= this.maxDepth) {
+          this.fail(start, "nesting deeper than " + this.maxDepth.toString() + " levels");
+          return null;
+        }
+        this.pos++;
+        let isObject = c == C_LBRACE;
+        let container: JsonValue;
+        if (isObject) container = JsonValue.newObject();
+        else container = JsonValue.newArray();
+        this.skipWs();
+        let close = isObject ? C_RBRACE : C_RBRACKET;
+        if (this.peek() == close) {
+          this.pos++;
+          value = container;
+        } else {
+          stack.push(container);
+          if (isObject) {
+            if (!this.parseKey(container, keyStack, false)) return null;
+          }
+          afterComma = false;
+          continue;
+        }
+      } else {
+        value = this.parseScalar(afterComma);
+        if (value === null) return null;
+      }
+
+      // --- have a complete value: attach it and consume separators/closers
+      while (true) {
+        if (stack.length == 0) return value;
+        let parent = stack[stack.length - 1];
+        let isObject = parent.kind == JsonKind.Object;
+        if (isObject) {
+          parent.set(keyStack.pop(), value!);
+        } else {
+          parent.push(value!);
+        }
+        this.skipWs();
+        let sepAt = this.pos;
+        let s = this.peek();
+        if (s == C_COMMA) {
+          this.pos++;
+          if (isObject) {
+            if (!this.parseKey(parent, keyStack, true)) return null;
+          }
+          afterComma = true;
+          break; // expect next value
+        }
+        if ((isObject && s == C_RBRACE) || (!isObject && s == C_RBRACKET)) {
+          this.pos++;
+          value = stack.pop();
+          continue;
+        }
+        this.fail(sepAt, (isObject ? "expected ',' or '}'" : "expected ',' or ']'") + ", got " + this.describe(sepAt));
+        return null;
+      }
+    }
+    // unreachable
+    return null;
+  }
+
+  /** Parses `"key" :` inside an object; detects duplicates. */
+  parseKey(obj: JsonValue, keyStack: Array<string>, afterComma: bool): bool {
+    this.skipWs();
+    let at = this.pos;
+    let c = this.peek();
+    if (c != C_QUOTE) {
+      let msg = "expected string key, got " + this.describe(at);
+      if (afterComma && c == C_RBRACE) msg += " (trailing commas are not allowed)";
+      else if (c == 0x27) msg += " (strings use double quotes)";
+      else if (c == 0x2F) msg += " (comments are not allowed)";
+      this.fail(at, msg);
+      return false;
+    }
+    let key = this.parseString();
+    if (key === null) return false;
+    if (obj.has(key!)) {
+      this.fail(at, "duplicate key " + quoteForMessage(key!));
+      return false;
+    }
+    this.skipWs();
+    let colonAt = this.pos;
+    if (this.peek() != C_COLON) {
+      this.fail(colonAt, "expected ':' after object key, got " + this.describe(colonAt));
+      return false;
+    }
+    this.pos++;
+    keyStack.push(key!);
+    return true;
+  }
+
+  parseScalar(afterComma: bool): JsonValue | null {
+    let at = this.pos;
+    let c = this.peek();
+    if (c == C_QUOTE) {
+      let s = this.parseString();
+      if (s === null) return null;
+      return JsonValue.newString(s!);
+    }
+    if (c == C_MINUS || (c - C_0) < 10) return this.parseNumber();
+    if (c == 0x74) { // t
+      if (this.matchWord("true")) return JsonValue.newBool(true);
+    } else if (c == 0x66) { // f
+      if (this.matchWord("false")) return JsonValue.newBool(false);
+    } else if (c == 0x6E) { // n
+      if (this.matchWord("null")) return JsonValue.newNull();
+    }
+    let msg = "expected a value, got " + this.describe(at);
+    if (afterComma && (c == C_RBRACKET || c == C_RBRACE)) msg += " (trailing commas are not allowed)";
+    else if (c == 0x2F) msg += " (comments are not allowed)";
+    else if (c == 0x27) msg += " (strings use double quotes)";
+    else if (c == 0x4E || c == 0x49 || c == 0x2B || c == C_DOT) msg += " (not a JSON number)";
+    this.fail(at, msg);
+    return null;
+  }
+
+  matchWord(word: string): bool {
+    let n = word.length;
+    if (this.pos + n > this.len) return false;
+    for (let i = 0; i < n; i++) {
+      if (<u32>load<u8>(this.ptr + <usize>(this.pos + i)) != <u32>word.charCodeAt(i)) return false;
+    }
+    // the literal must end here (no "truex")
+    if (this.pos + n < this.len) {
+      let next = <u32>load<u8>(this.ptr + <usize>(this.pos + n));
+      if ((next | 0x20) - 0x61 < 26 || next - C_0 < 10 || next == 0x5F) return false;
+    }
+    this.pos += n;
+    return true;
+  }
+
+  parseNumber(): JsonValue | null {
+    let start = this.pos;
+    let p = start;
+    let n = this.len;
+    let base = this.ptr;
+    if (p < n && <u32>load<u8>(base + <usize>p) == C_MINUS) p++;
+    if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
+      this.fail(p, "expected a digit, got " + this.describe(p));
+      return null;
+    }
+    if (<u32>load<u8>(base + <usize>p) == C_0) {
+      p++;
+      if (p < n && <u32>load<u8>(base + <usize>p) - C_0 < 10) {
+        this.fail(start, "leading zeros are not allowed in numbers");
+        return null;
+      }
+    } else {
+      while (p < n && <u32>load<u8>(base + <usize>p) - C_0 < 10) p++;
+    }
+    if (p < n && <u32>load<u8>(base + <usize>p) == C_DOT) {
+      p++;
+      if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
+        this.fail(p, "expected a digit after '.', got " + this.describe(p));
+        return null;
+      }
+      while (p < n && <u32>load<u8>(base + <usize>p) - C_0 < 10) p++;
+    }
+    if (p < n && (<u32>load<u8>(base + <usize>p) | 0x20) == 0x65) {
+      p++;
+      if (p < n) {
+        let s = <u32>load<u8>(base + <usize>p);
+        if (s == 0x2B || s == C_MINUS) p++;
+      }
+      if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
+        this.fail(p, "expected a digit in the exponent, got " + this.describe(p));
+        return null;
+      }
+      while (p < n && <u32>load<u8>(base + <usize>p) - C_0 < 10) p++;
+    }
+    this.pos = p;
+    let text = String.UTF8.decodeUnsafe(base + <usize>start, <usize>(p - start), false);
+    let x = parseFloat(text);
+    if (!isFinite(x)) {
+      // (no ternaries on managed values: asc 0.17's ARC mishandles some)
+      let shown = text;
+      if (text.length > 32) shown = text.substring(0, 32) + "...";
+      this.fail(start, "number " + shown + " is out of range");
+      return null;
+    }
+    // strtod in asc 0.17 loses the sign of zero
+    if (x == 0 && <u32>load<u8>(base + <usize>start) == C_MINUS) x = -0.0;
+    return JsonValue.newNumber(x);
+  }
+
+  /** Parses a string starting at the opening quote. Returns null on error. */
+  parseString(): string | null {
+    let base = this.ptr;
+    let n = this.len;
+    let p = this.pos + 1;
+    let runStart = p;
+    let scratch = this.scratch;
+    let escaped = false;
+    while (true) {
+      if (p >= n) {
+        this.fail(this.pos, "unterminated string");
+        return null;
+      }
+      let c = <u32>load<u8>(base + <usize>p);
+      if (c == C_QUOTE) break;
+      if (c < 0x20) {
+        this.fail(p, "control character " + this.describe(p) + " in string (escape it)");
+        return null;
+      }
+      if (c == C_BACKSLASH) {
+        if (!escaped) { scratch.clear(); escaped = true; }
+        scratch.pushBytes(base + <usize>runStart, p - runStart);
+        let escAt = p;
+        p++;
+        if (p >= n) {
+          this.fail(this.pos, "unterminated string");
+          return null;
+        }
+        let e = <u32>load<u8>(base + <usize>p);
+        p++;
+        if (e == C_QUOTE) scratch.pushByte(0x22);
+        else if (e == C_BACKSLASH) scratch.pushByte(0x5C);
+        else if (e == 0x2F) scratch.pushByte(0x2F);
+        else if (e == 0x62) scratch.pushByte(0x08);
+        else if (e == 0x66) scratch.pushByte(0x0C);
+        else if (e == 0x6E) scratch.pushByte(0x0A);
+        else if (e == 0x72) scratch.pushByte(0x0D);
+        else if (e == 0x74) scratch.pushByte(0x09);
+        else if (e == 0x75) {
+          let cp = this.readHex4(p);
+          if (cp < 0) { this.fail(escAt, "invalid \\u escape (expected 4 hex digits)"); return null; }
+          p += 4;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            // must be followed by \uDC00-\uDFFF
+            let lo: i32 = -1;
+            if (p + 1 < n && <u32>load<u8>(base + <usize>p) == C_BACKSLASH && <u32>load<u8>(base + <usize>(p + 1)) == 0x75) {
+              lo = this.readHex4(p + 2);
+            }
+            if (lo < 0xDC00 || lo > 0xDFFF) {
+              this.fail(escAt, "lone surrogate \\u" + hex4(<u32>cp) + " (a high surrogate must be followed by a low surrogate escape)");
+              return null;
+            }
+            p += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            this.fail(escAt, "lone surrogate \\u" + hex4(<u32>cp) + " (low surrogate without a high surrogate)");
+            return null;
+          }
+          pushUtf8(scratch, <u32>cp);
+        } else {
+          let shown = "?";
+          if (e >= 0x21 && e < 0x7F) shown = String.fromCharCode(e);
+          this.fail(escAt, "invalid escape '\\" + shown + "' in string");
+          return null;
+        }
+        runStart = p;
+        continue;
+      }
+      if (c >= 0x80) {
+        let k = utf8SequenceLength(base + <usize>p, base + <usize>n);
+        if (k == 0) {
+          this.fail(p, "invalid UTF-8 in string");
+          return null;
+        }
+        p += k;
+        continue;
+      }
+      p++;
+    }
+    // p at closing quote
+    let s: string;
+    if (!escaped) {
+      s = String.UTF8.decodeUnsafe(base + <usize>runStart, <usize>(p - runStart), false);
+    } else {
+      scratch.pushBytes(base + <usize>runStart, p - runStart);
+      s = scratch.toUtf8String();
+    }
+    this.pos = p + 1;
+    return s;
+  }
+
+  readHex4(p: i32): i32 {
+    if (p + 4 > this.len) return -1;
+    let v = 0;
+    for (let i = 0; i < 4; i++) {
+      let d = hexDigit(<u32>load<u8>(this.ptr + <usize>(p + i)));
+      if (d < 0) return -1;
+      v = (v << 4) | d;
+    }
+    return v;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Serialization (for tests, logs and debugging; config paths do not need it)
+
+function stringifyInto(out: ByteBuffer, root: JsonValue): void {
+  // Iterative: a hand-built value may be nested arbitrarily deep.
+  let stack = new Array<JsonValue>();
+  let positions = new Array<i32>();
+  let v = root;
+  while (true) {
+    // emit v (scalars fully, containers: the opening bracket)
+    let kind = v.kind;
+    if (kind == JsonKind.Array || kind == JsonKind.Object) {
+      out.pushByte(kind == JsonKind.Array ? C_LBRACKET : C_LBRACE);
+      stack.push(v);
+      positions.push(0);
+    } else if (kind == JsonKind.Null) {
+      out.pushString("null");
+    } else if (kind == JsonKind.Bool) {
+      out.pushString(v.boolValue ? "true" : "false");
+    } else if (kind == JsonKind.Number) {
+      out.pushString(formatNumber(v.numberValue));
+    } else {
+      quoteInto(out, v.stringValue);
+    }
+    // find the next value to emit
+    let found = false;
+    while (stack.length > 0) {
+      let top = stack[stack.length - 1];
+      let i = positions[positions.length - 1];
+      if (i < top.length) {
+        if (i > 0) out.pushByte(C_COMMA);
+        positions[positions.length - 1] = i + 1;
+        if (top.kind == JsonKind.Array) {
+          v = top.items![i];
+        } else {
+          quoteInto(out, top.keys![i]);
+          out.pushByte(C_COLON);
+          v = top.values![i];
+        }
+        found = true;
+        break;
+      }
+      out.pushByte(top.kind == JsonKind.Array ? C_RBRACKET : C_RBRACE);
+      stack.pop();
+      positions.pop();
+    }
+    if (!found) return;
+  }
+}
+
+/** Number text: integers up to 2^53 without a fraction, others via dtoa. */
+export function formatNumber(x: f64): string {
+  if (isSafeInteger(x)) {
+    if (x == 0 && 1 / x < 0) return "-0";
+    return (<i64>x).toString();
+  }
+  let s = x.toString();
+  // asc's dtoa prints integral values as "1e+21" or "100000000000000000000.0"
+  if (s.endsWith(".0")) s = s.substring(0, s.length - 2);
+  return s;
+}
+
+/** Appends `s` as a JSON string literal. */
+export function quoteInto(out: ByteBuffer, s: string): void {
+  out.pushByte(C_QUOTE);
+  let n = s.length;
+  let runStart = 0;
+  for (let i = 0; i < n; i++) {
+    let c = <u32>s.charCodeAt(i);
+    if (c >= 0x20 && c != C_QUOTE && c != C_BACKSLASH) continue;
+    if (i > runStart) out.pushString(s.substring(runStart, i));
+    out.pushByte(C_BACKSLASH);
+    if (c == C_QUOTE) out.pushByte(C_QUOTE);
+    else if (c == C_BACKSLASH) out.pushByte(C_BACKSLASH);
+    else if (c == C_LF) out.pushByte(0x6E);
+    else if (c == C_CR) out.pushByte(0x72);
+    else if (c == C_TAB) out.pushByte(0x74);
+    else {
+      out.pushByte(0x75);
+      out.pushString(hex4(c));
+    }
+    runStart = i + 1;
+  }
+  if (runStart == 0) out.pushString(s);
+  else if (n > runStart) out.pushString(s.substring(runStart, n));
+  out.pushByte(C_QUOTE);
+}
