@@ -1,0 +1,16 @@
+// AssemblyScript's abort, for Envoy: log the reason at critical level, then
+// trap. Envoy's WASI proc_exit only logs and returns, so exiting needs a trap;
+// Envoy marks the VM failed and applies the plugin's failure policy.
+import { logAlways } from "./runtime/log";
+import { LogLevelValues } from "./runtime/enums";
+
+// @ts-ignore: decorator
+@global
+export function mesh_abort(message: string | null, fileName: string | null, lineNumber: u32, columnNumber: u32): void {
+  let text = message !== null ? message : "abort";
+  if (fileName !== null) {
+    text += " at " + fileName + ":" + lineNumber.toString() + ":" + columnNumber.toString();
+  }
+  logAlways(LogLevelValues.critical, text);
+  unreachable();
+}

@@ -1,0 +1,133 @@
+// Header and trailer maps. The byte-level functions are the hot path (keys
+// pre-encoded at configure time, values compared as bytes); the string-level
+// `stream_context` mirrors proxy-runtime's API.
+import * as imports from "../imports";
+import { HeaderMapTypeValues, WasmResultValues } from "./enums";
+import { dataSlot, sizeSlot, takeHostBuffer, resetSlots } from "./host-memory";
+import { Headers, serializePairs, deserializePairs } from "./pairs";
+
+/** The first value of `key`, or null when absent (ABI 0.2.x answers NotFound). */
+export function getHeaderBytes(map: HeaderMapTypeValues, key: ArrayBuffer): ArrayBuffer | null {
+  resetSlots();
+  const r = imports.proxy_get_header_map_value(map, changetype<usize>(key), key.byteLength, dataSlot(), sizeSlot());
+  if (r != WasmResultValues.Ok) return null;
+  return takeHostBuffer();
+}
+
+export function addHeaderBytes(map: HeaderMapTypeValues, key: ArrayBuffer, value: ArrayBuffer): WasmResultValues {
+  return imports.proxy_add_header_map_value(map, changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength);
+}
+
+export function replaceHeaderBytes(map: HeaderMapTypeValues, key: ArrayBuffer, value: ArrayBuffer): WasmResultValues {
+  return imports.proxy_replace_header_map_value(map, changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength);
+}
+
+export function removeHeaderBytes(map: HeaderMapTypeValues, key: ArrayBuffer): WasmResultValues {
+  return imports.proxy_remove_header_map_value(map, changetype<usize>(key), key.byteLength);
+}
+
+export function getHeaderPairs(map: HeaderMapTypeValues): Headers {
+  resetSlots();
+  if (imports.proxy_get_header_map_pairs(map, dataSlot(), sizeSlot()) != WasmResultValues.Ok) return [];
+  return deserializePairs(takeHostBuffer());
+}
+
+export function setHeaderPairs(map: HeaderMapTypeValues, headers: Headers): WasmResultValues {
+  const flat = serializePairs(headers);
+  return imports.proxy_set_header_map_pairs(map, changetype<usize>(flat), flat.byteLength);
+}
+
+export function getHeaderMapSize(map: HeaderMapTypeValues): u32 {
+  if (imports.proxy_get_header_map_size(map, sizeSlot()) != WasmResultValues.Ok) return 0;
+  return load<u32>(sizeSlot());
+}
+
+// proxy-runtime-compatible functions (string and ArrayBuffer forms).
+export function get_header_map_value(typ: HeaderMapTypeValues, key: ArrayBuffer): ArrayBuffer {
+  const v = getHeaderBytes(typ, key);
+  return v === null ? new ArrayBuffer(0) : v;
+}
+export function add_header_map_value(typ: HeaderMapTypeValues, key: ArrayBuffer, value: ArrayBuffer): WasmResultValues {
+  return addHeaderBytes(typ, key, value);
+}
+export function add_header_map_value_string(typ: HeaderMapTypeValues, key: string, value: string): WasmResultValues {
+  return addHeaderBytes(typ, String.UTF8.encode(key), String.UTF8.encode(value));
+}
+export function replace_header_map_value(typ: HeaderMapTypeValues, key: ArrayBuffer, value: ArrayBuffer): void {
+  replaceHeaderBytes(typ, key, value);
+}
+export function replace_header_map_value_string(typ: HeaderMapTypeValues, key: string, value: string): void {
+  replaceHeaderBytes(typ, String.UTF8.encode(key), String.UTF8.encode(value));
+}
+export function remove_header_map_value(typ: HeaderMapTypeValues, key: ArrayBuffer): void {
+  removeHeaderBytes(typ, key);
+}
+export function remove_header_map_value_string(typ: HeaderMapTypeValues, key: string): void {
+  removeHeaderBytes(typ, String.UTF8.encode(key));
+}
+export function get_header_map_size(typ: HeaderMapTypeValues): usize {
+  return getHeaderMapSize(typ);
+}
+
+/** One header map of the current stream, with proxy-runtime's method names. */
+export class HeaderStreamManipulator {
+  typ: HeaderMapTypeValues;
+
+  constructor(typ: HeaderMapTypeValues) {
+    this.typ = typ;
+  }
+
+  add(key: string, value: string): void {
+    addHeaderBytes(this.typ, String.UTF8.encode(key), String.UTF8.encode(value));
+  }
+  replace(key: string, value: string): void {
+    replaceHeaderBytes(this.typ, String.UTF8.encode(key), String.UTF8.encode(value));
+  }
+  /** The first value, or "" when absent (proxy-runtime's contract). */
+  get(key: string): string {
+    const v = getHeaderBytes(this.typ, String.UTF8.encode(key));
+    return v === null ? "" : String.UTF8.decode(v);
+  }
+  remove(key: string): void {
+    removeHeaderBytes(this.typ, String.UTF8.encode(key));
+  }
+  get_headers(): Headers {
+    return getHeaderPairs(this.typ);
+  }
+  set_headers(headers: Headers): void {
+    setHeaderPairs(this.typ, headers);
+  }
+}
+
+export class HeaderMapManipulator {
+  request: HeaderStreamManipulator;
+  response: HeaderStreamManipulator;
+  http_callback: HeaderStreamManipulator;
+
+  constructor(request: HeaderStreamManipulator, response: HeaderStreamManipulator, http_callback: HeaderStreamManipulator) {
+    this.request = request;
+    this.response = response;
+    this.http_callback = http_callback;
+  }
+}
+
+export class StreamContext {
+  headers: HeaderMapManipulator;
+  trailers: HeaderMapManipulator;
+
+  constructor(headers: HeaderMapManipulator, trailers: HeaderMapManipulator) {
+    this.headers = headers;
+    this.trailers = trailers;
+  }
+}
+
+/** proxy-runtime's `stream_context`: the header maps of the stream being served. */
+export const stream_context = new StreamContext(
+  new HeaderMapManipulator(
+    new HeaderStreamManipulator(HeaderMapTypeValues.RequestHeaders),
+    new HeaderStreamManipulator(HeaderMapTypeValues.ResponseHeaders),
+    new HeaderStreamManipulator(HeaderMapTypeValues.HttpCallResponseHeaders)),
+  new HeaderMapManipulator(
+    new HeaderStreamManipulator(HeaderMapTypeValues.RequestTrailers),
+    new HeaderStreamManipulator(HeaderMapTypeValues.ResponseTrailers),
+    new HeaderStreamManipulator(HeaderMapTypeValues.HttpCallResponseTrailers)));

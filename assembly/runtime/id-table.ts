@@ -1,0 +1,111 @@
+// A hash table from context id to context, open addressing with linear
+// probing and backward-shift deletion. AssemblyScript 0.17's Map keeps deleted
+// entries as tombstones and reallocates its storage every few inserts under
+// the insert/delete churn of streams; this table allocates only when it grows.
+
+export class IdTable<T> {
+  private keys: StaticArray<u32>;
+  private values: StaticArray<T | null>;
+  private mask: u32;
+  private count: u32 = 0;
+
+  constructor(capacity: u32 = 16) {
+    // Capacity is a power of two so the probe wraps with a mask.
+    let cap: u32 = 16;
+    while (cap < capacity) cap <<= 1;
+    this.keys = new StaticArray<u32>(cap);
+    this.values = new StaticArray<T | null>(cap);
+    this.mask = cap - 1;
+  }
+
+  get size(): u32 {
+    return this.count;
+  }
+
+  // Id 0 is never a context id (the host starts at 1), so it marks empty slots.
+  @inline private slotOf(id: u32): u32 {
+    // Fibonacci hashing spreads sequential ids across the table.
+    return (id * 0x9E3779B1) & this.mask;
+  }
+
+  get(id: u32): T | null {
+    if (id == 0) return null;
+    let i = this.slotOf(id);
+    while (true) {
+      const k = unchecked(this.keys[i]);
+      if (k == id) return unchecked(this.values[i]);
+      if (k == 0) return null;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  set(id: u32, value: T): void {
+    if (id == 0) return;
+    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
+    let i = this.slotOf(id);
+    while (true) {
+      const k = unchecked(this.keys[i]);
+      if (k == id) {
+        unchecked(this.values[i] = value);
+        return;
+      }
+      if (k == 0) {
+        unchecked(this.keys[i] = id);
+        unchecked(this.values[i] = value);
+        this.count++;
+        return;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Removes `id`; true when it was present. */
+  delete(id: u32): bool {
+    if (id == 0) return false;
+    const mask = this.mask;
+    let i = this.slotOf(id);
+    while (true) {
+      const k = unchecked(this.keys[i]);
+      if (k == 0) return false;
+      if (k == id) break;
+      i = (i + 1) & mask;
+    }
+    // Backward-shift: move later members of the probe run into the hole so
+    // lookups never need tombstones.
+    let hole = i;
+    let j = (i + 1) & mask;
+    while (true) {
+      const k = unchecked(this.keys[j]);
+      if (k == 0) break;
+      const home = this.slotOf(k);
+      // Move k when its home is not cyclically within (hole, j].
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        unchecked(this.keys[hole] = k);
+        unchecked(this.values[hole] = unchecked(this.values[j]));
+        hole = j;
+      }
+      j = (j + 1) & mask;
+    }
+    unchecked(this.keys[hole] = 0);
+    unchecked(this.values[hole] = null);
+    this.count--;
+    return true;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldValues = this.values;
+    const cap = (this.mask + 1) << 1;
+    this.keys = new StaticArray<u32>(cap);
+    this.values = new StaticArray<T | null>(cap);
+    this.mask = cap - 1;
+    this.count = 0;
+    for (let i = 0; i < oldKeys.length; i++) {
+      const k = unchecked(oldKeys[i]);
+      if (k != 0) {
+        const v = unchecked(oldValues[i]);
+        if (v !== null) this.set(k, v);
+      }
+    }
+  }
+}

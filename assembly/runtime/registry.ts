@@ -1,0 +1,95 @@
+// Which root context serves a plugin, and which context object serves an id.
+import { getPropertyBytes } from "./properties";
+import { LogLevelValues } from "./enums";
+import { logAlways } from "./log";
+import { Context, RootContext } from "./contexts";
+import { IdTable } from "./id-table";
+
+class RootFactory {
+  constructor(public name: string, public create: (context_id: u32) => RootContext) {}
+}
+
+const factories = new Array<RootFactory>();
+const roots = new IdTable<RootContext>();
+const streams = new IdTable<Context>();
+const ROOT_ID_PATH = String.UTF8.encode("plugin_root_id");
+
+/**
+ * proxy-runtime's registerRootContext. The first registration is also what an
+ * empty root id selects (Envoy's default when a configuration names none).
+ */
+export function registerRootContext(root_context_factory: (context_id: u32) => RootContext, name: string): void {
+  for (let i = 0; i < factories.length; i++) {
+    if (factories[i].name == name) {
+      factories[i].create = root_context_factory;
+      return;
+    }
+  }
+  factories.push(new RootFactory(name, root_context_factory));
+}
+
+function findFactory(rootId: string): RootFactory | null {
+  if (factories.length == 0) return null;
+  if (rootId.length == 0) return factories[0];
+  for (let i = 0; i < factories.length; i++) {
+    if (factories[i].name == rootId) return factories[i];
+  }
+  return null;
+}
+
+/** Creates the root context of a plugin; false (logged) when no factory matches. */
+export function createRootContext(context_id: u32): bool {
+  if (roots.get(context_id) !== null) return true;
+  const raw = getPropertyBytes(ROOT_ID_PATH);
+  const rootId = raw === null ? "" : String.UTF8.decode(raw);
+  const factory = findFactory(rootId);
+  if (factory === null) {
+    const names = new Array<string>();
+    for (let i = 0; i < factories.length; i++) names.push(factories[i].name);
+    logAlways(LogLevelValues.critical, "no root context registered for root id '" + rootId
+      + "'; this module registers: " + names.join(", "));
+    return false;
+  }
+  const root = factory.create(context_id);
+  root.context_id = context_id;
+  roots.set(context_id, root);
+  return true;
+}
+
+// Envoy calls a stream's callbacks one after another, so the stream asked for
+// last is almost always the one asked for next: a one-entry cache spares the
+// map lookups on every callback but the first.
+let cachedId: u32 = 0;
+let cachedStream: Context | null = null;
+
+export function createStreamContext(context_id: u32, root_context_id: u32): void {
+  const root = roots.get(root_context_id);
+  if (root === null) return;
+  const stream = root.createContext(context_id);
+  streams.set(context_id, stream);
+  cachedId = context_id;
+  cachedStream = stream;
+}
+
+/** The root context of `context_id`, or null when there is none. */
+export function findRoot(context_id: u32): RootContext | null {
+  return roots.get(context_id);
+}
+
+/** The stream context of `context_id`, or null when the host never created it. */
+export function findStream(context_id: u32): Context | null {
+  if (context_id == cachedId && cachedStream !== null) return cachedStream;
+  const stream = streams.get(context_id);
+  if (stream === null) return null;
+  cachedId = context_id;
+  cachedStream = stream;
+  return stream;
+}
+
+export function forgetContext(context_id: u32): void {
+  if (context_id == cachedId) {
+    cachedId = 0;
+    cachedStream = null;
+  }
+  if (!streams.delete(context_id)) roots.delete(context_id);
+}
