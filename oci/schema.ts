@@ -6,6 +6,7 @@
 // content; digest.ts does that.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import Ajv04 from "ajv-draft-04";
 import type { ValidateFunction } from "ajv";
 
@@ -29,9 +30,18 @@ const ALL_FILES = [
   "image-manifest-schema.json",
 ];
 
-/** Where the schemas live: `$OCI_SCHEMA_DIR`, else `<projectRoot>/../shared/schemas/oci` (CI keeps shared/ beside the checkout). */
-export function defaultSchemaDir(projectRoot: string): string {
-  return process.env.OCI_SCHEMA_DIR ?? path.resolve(projectRoot, "..", "shared", "schemas", "oci");
+/**
+ * Where the schemas live: `$OCI_SCHEMA_DIR`, else `shared/schemas/oci` beside
+ * the project (CI keeps shared/ next to the checkout), else beside this code's
+ * own checkout. Undefined when none exists.
+ */
+export function defaultSchemaDir(projectRoot: string): string | undefined {
+  const candidates = [
+    process.env.OCI_SCHEMA_DIR,
+    path.resolve(projectRoot, "..", "shared", "schemas", "oci"),
+    fileURLToPath(new URL("../../shared/schemas/oci", import.meta.url)),
+  ];
+  return candidates.find((d): d is string => !!d && existsSync(path.join(d, FILES.manifest)));
 }
 
 function stripIds(node: unknown, top: boolean): unknown {

@@ -1,7 +1,61 @@
-// Placeholder until its issue lands: says so instead of pretending to work.
-export const summary = "(not yet implemented)";
+// `mesh-filters verify <reference | oci:layout:tag>`: would Istio accept this
+// artifact, and is it the module we built? Non-zero exit when not.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { formatReport, resolveSchemas, verifyArtifact, type AbiChecker } from "../../oci/index.ts";
+import { credentialsFromFlags } from "../../oci/cli-args.ts";
 
-export async function run(_argv: string[]): Promise<number> {
-  console.error("mesh-filters verify: not implemented yet");
-  return 1;
+export const summary = "check an artifact in a registry or layout against Istio's rules, build/filters.json and the ABI surface";
+
+const HELP = `Usage: mesh-filters verify <HOST[:PORT]/REPO:TAG | HOST/REPO@sha256:... | oci:DIR:TAG | DIR:TAG>
+                           [--plain-http] [--username U --password-stdin] [--filters build/filters.json] [--root .]
+
+Fetches the manifest and every blob (checking digests and sizes), applies
+Istio's image-fetcher rules (Docker or OCI image whose last layer is tar+gzip
+holding plugin.wasm; or exactly two layers, one of them the Wasm module type),
+checks the \\0asm magic, the module's sha256 against build/filters.json and its
+Proxy-Wasm ABI surface. Exit 0 only when every check passes.`;
+
+/** scripts/lib/abi-surface.ts is written by another part of the project; use it when present. */
+async function loadAbiChecker(): Promise<AbiChecker | undefined> {
+  const file = fileURLToPath(new URL("../lib/abi-surface.ts", import.meta.url));
+  if (!existsSync(file)) return undefined;
+  const mod = (await import(file)) as { checkAbiSurface?: AbiChecker };
+  return mod.checkAbiSurface;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      "plain-http": { type: "boolean", default: false },
+      username: { type: "string", short: "u" },
+      "password-stdin": { type: "boolean", default: false },
+      filters: { type: "string" },
+      root: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(`mesh-filters verify: expected exactly one artifact reference\n\n${HELP}`);
+    return 2;
+  }
+  const root = path.resolve(values.root ?? process.cwd());
+  const report = await verifyArtifact(positionals[0]!, {
+    plainHttp: values["plain-http"],
+    credentials: await credentialsFromFlags(values.username, values["password-stdin"]),
+    filtersJson: path.resolve(root, values.filters ?? "build/filters.json"),
+    schemas: resolveSchemas(root),
+    abiCheck: await loadAbiChecker(),
+  });
+  (report.ok ? console.log : console.error)(formatReport(report));
+  return report.ok ? 0 : 1;
 }

@@ -1,0 +1,100 @@
+// Reading an artifact back, from a layout or a registry, the same way: the
+// manifest is schema-checked, every blob it names is fetched and checked
+// against its digest and size, and the module is taken out by Istio's rules.
+import { MT, type Variant } from "./media-types.ts";
+import { checkBlob, digestOf, type Descriptor } from "./digest.ts";
+import type { Manifest } from "./artifact.ts";
+import { istioExtract, type IstioShape } from "./istio-rules.ts";
+import type { OciSchemas } from "./schema.ts";
+import { readBlob, resolveTag } from "./layout.ts";
+
+export interface RuntimeConfig {
+  type?: string;
+  abiVersions?: string[];
+  config?: { rootIds?: string[] };
+}
+
+export interface LoadedArtifact {
+  /** Where it came from: `oci:<dir>:<tag>` or `<registry>/<repo>:<tag>`. */
+  reference: string;
+  manifest: Manifest;
+  manifestBytes: Uint8Array;
+  manifestDigest: string;
+  /** Our variant name for the Istio shape: oci -> "wasm"; compat and docker images -> "compat". */
+  variant: Variant;
+  shape: IstioShape;
+  module: Uint8Array;
+  /** The runtime config (solo.io shape) when the artifact has one. */
+  config?: RuntimeConfig;
+  configDescriptor: Descriptor;
+  configBytes: Uint8Array;
+}
+
+const INDEX_TYPES = new Set<string>([MT.ociIndex, MT.dockerManifestList]);
+
+export function parseManifest(bytes: Uint8Array, where: string, schemas?: OciSchemas, mediaTypeHint?: string): Manifest {
+  let m: Manifest & { manifests?: unknown };
+  try {
+    m = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new Error(`${where}: manifest is not JSON`);
+  }
+  const mt = m.mediaType ?? mediaTypeHint;
+  if ((mt && INDEX_TYPES.has(mt)) || Array.isArray(m.manifests)) {
+    throw new Error(`${where} is an image index, not a manifest: a Wasm artifact must be a single manifest`);
+  }
+  if (mt && mt !== MT.ociManifest && mt !== MT.dockerManifest) throw new Error(`${where}: unsupported manifest media type ${mt}`);
+  schemas?.assert("manifest", m, `${where} manifest`);
+  if (!m.config || !Array.isArray(m.layers)) throw new Error(`${where}: manifest lacks config or layers`);
+  return m;
+}
+
+/**
+ * Interprets an already fetched manifest; `blob` must return the verified
+ * bytes of a descriptor (it is called for the config and for every layer).
+ */
+export function interpretArtifact(
+  reference: string,
+  manifestBytes: Uint8Array,
+  blob: (d: Descriptor, what: string) => Uint8Array,
+  schemas?: OciSchemas,
+  mediaTypeHint?: string,
+): LoadedArtifact {
+  const manifest = parseManifest(manifestBytes, reference, schemas, mediaTypeHint);
+  const configBytes = blob(manifest.config, `${reference} config`);
+  const layers = manifest.layers.map((l, i) => ({ mediaType: l.mediaType, bytes: blob(l, `${reference} layer ${i}`) }));
+  const ex = istioExtract(manifest, layers, configBytes, reference);
+  const out: LoadedArtifact = {
+    reference,
+    manifest,
+    manifestBytes,
+    manifestDigest: digestOf(manifestBytes),
+    variant: ex.shape === "oci" ? "wasm" : "compat",
+    shape: ex.shape,
+    module: ex.module,
+    configDescriptor: manifest.config,
+    configBytes,
+  };
+  if (ex.runtimeConfig) {
+    try {
+      out.config = JSON.parse(new TextDecoder().decode(ex.runtimeConfig)) as RuntimeConfig;
+    } catch {
+      throw new Error(`${reference}: runtime-config.json is not JSON`);
+    }
+  }
+  return out;
+}
+
+export interface ReadLayoutOptions {
+  /** Validate oci-layout, index.json and the manifest against the OCI schemas. */
+  schemas?: OciSchemas;
+}
+
+/** Loads `<tag>` from an OCI layout, checking every digest and size on the way. */
+export function readArtifactFromLayout(layoutDir: string, tag: string, opts: ReadLayoutOptions = {}): LoadedArtifact {
+  const desc = resolveTag(layoutDir, tag, opts.schemas);
+  const reference = `oci:${layoutDir}:${tag}`;
+  const manifestBytes = readBlob(layoutDir, desc, `${reference} manifest`);
+  checkBlob(desc, manifestBytes, `${reference} manifest`);
+  return interpretArtifact(reference, manifestBytes, (d, what) => readBlob(layoutDir, d, what), opts.schemas, desc.mediaType);
+}
