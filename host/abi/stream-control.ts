@@ -1,0 +1,81 @@
+// Stream control: continue/close, local responses, route cache, effective context, done.
+import { StreamType, WasmResult } from "../constants.ts";
+import { decodePairs } from "../pairs.ts";
+import type { Vm } from "../vm.ts";
+
+export function streamControlImports(vm: Vm) {
+  const stream = () => (vm.effective?.kind === "stream" ? vm.effective : null);
+  return {
+    proxy_continue_stream(type: number): number {
+      switch (type) {
+        case StreamType.Request:
+        case StreamType.Response: {
+          const ctx = stream();
+          // Envoy defers continueDecoding()/continueEncoding() until the VM call returns.
+          if (ctx) ctx.stream.continueStream(ctx, type === StreamType.Request ? "request" : "response");
+          return WasmResult.Ok;
+        }
+        case StreamType.Downstream: return WasmResult.Ok; // no network filter callbacks in HTTP
+        case StreamType.Upstream: return WasmResult.Unimplemented;
+        default: return WasmResult.BadArgument;
+      }
+    },
+    proxy_close_stream(type: number): number {
+      switch (type) {
+        case StreamType.Request:
+        case StreamType.Response: {
+          const ctx = stream();
+          if (ctx) ctx.stream.reset(ctx, type === StreamType.Request ? "request" : "response");
+          return WasmResult.Ok;
+        }
+        case StreamType.Downstream:
+        case StreamType.Upstream: return WasmResult.Ok;
+        default: return WasmResult.BadArgument;
+      }
+    },
+    proxy_send_local_response(status: number, dp: number, dl: number, bp: number, bl: number, hp: number, hl: number, grpc: number): number {
+      const details = vm.str(dp, dl);
+      const body = vm.bytes(bp, bl);
+      const headers = decodePairs(vm.view(hp, hl));
+      if (!headers) return WasmResult.BadArgument;
+      const ctx = stream();
+      if (ctx) {
+        ctx.stream.localReply(ctx, {
+          status: status >>> 0, body,
+          headers: headers.map(([k, v]) => [k.toLowerCase(), v]),
+          // SDKs pass -1 for "no gRPC status"; only 0..16 produce one (envoy context.cc).
+          grpcStatus: (grpc | 0) >= 0 && (grpc | 0) <= 16 ? grpc | 0 : null,
+          // Envoy replaces whitespace in details with '_' (StringUtil::replaceAllEmptySpace).
+          details: details.replace(/[ \t\n\v\f\r]/g, "_"),
+        });
+      }
+      return WasmResult.Ok;
+    },
+    proxy_set_effective_context(id: number): number {
+      const ctx = vm.contexts.get(id >>> 0);
+      if (!ctx) return WasmResult.BadArgument;
+      vm.effective = ctx;
+      return WasmResult.Ok;
+    },
+    proxy_done(): number {
+      // Only meaningful for a root context that returned false from proxy_on_done during
+      // shutdown; this host never shuts plugins down mid-test.
+      return WasmResult.NotFound;
+    },
+    proxy_get_status(codePtr: number, mpp: number, msp: number): number {
+      vm.setU32(codePtr, vm.status.code);
+      return vm.returnBytes(vm.status.message, mpp, msp);
+    },
+    proxy_get_current_time_nanoseconds(ptr: number): number {
+      vm.setU64(ptr, vm.services.nowNs());
+      return WasmResult.Ok;
+    },
+    proxy_set_tick_period_milliseconds(ms: number): number {
+      const root = vm.effective?.root;
+      if (!root) return WasmResult.BadArgument;
+      root.tickPeriodMs = ms >>> 0;
+      root.nextTickNs = vm.services.monotonicNs() + BigInt(root.tickPeriodMs) * 1_000_000n;
+      return WasmResult.Ok;
+    },
+  };
+}

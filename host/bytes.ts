@@ -1,0 +1,50 @@
+// Small byte helpers shared by the host modules.
+export const enc = new TextEncoder();
+const dec = new TextDecoder("utf-8");
+const decLatin = new TextDecoder("latin1");
+
+export const EMPTY = new Uint8Array(0);
+
+export function toBytes(v: string | Uint8Array | undefined): Uint8Array {
+  if (v === undefined) return EMPTY;
+  return typeof v === "string" ? enc.encode(v) : v;
+}
+
+export function utf8(b: Uint8Array): string {
+  return dec.decode(b);
+}
+
+/** Header names/values are octets in Envoy; keep them round-trippable. */
+export function octets(b: Uint8Array): string {
+  // Fast path: ASCII only.
+  for (let i = 0; i < b.length; i++) if (b[i]! > 0x7f) return dec.decode(b);
+  return decLatin.decode(b);
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+export function int64le(v: number | bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigInt64(0, BigInt(v), true);
+  return b;
+}
+
+export function uint64le(v: number | bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
+  return b;
+}
+
+export function float64le(v: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setFloat64(0, v, true);
+  return b;
+}

@@ -1,0 +1,76 @@
+// Host-wide stats store, shared by every VM as Envoy's stats scope is. Wasm-defined stats live
+// under the `wasmcustom.` namespace (envoy context.cc defineMetric, stats_handler CustomStatNamespace).
+import { MetricType, WasmResult } from "./constants.ts";
+import { renderPrometheus, type StatsTag } from "./prometheus.ts";
+
+export const CUSTOM_NAMESPACE = "wasmcustom.";
+
+/** Envoy's default histogram buckets (source/common/stats/histogram_impl.cc). */
+export const DEFAULT_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+
+export interface Stat {
+  name: string; // full name, incl. the wasmcustom. prefix
+  type: MetricType;
+  value: number; // counter/gauge value; histogram sample count
+  sum: number; // histogram
+  buckets: number[]; // histogram cumulative-ready counts per DEFAULT_BUCKETS bound
+}
+
+export class MetricsStore {
+  private stats = new Map<string, Stat>();
+  constructor(private tags: StatsTag[] = []) {}
+
+  /** Returns the stat for a Wasm-visible name, creating it on first definition. */
+  define(type: MetricType, name: string): Stat {
+    const full = CUSTOM_NAMESPACE + name;
+    let s = this.stats.get(full);
+    if (!s) {
+      s = { name: full, type, value: 0, sum: 0, buckets: type === MetricType.Histogram ? DEFAULT_BUCKETS.map(() => 0) : [] };
+      this.stats.set(full, s);
+    }
+    return s;
+  }
+
+  static increment(s: Stat, offset: number): WasmResult {
+    switch (s.type) {
+      case MetricType.Counter:
+        if (offset <= 0) return WasmResult.BadArgument;
+        s.value += offset; return WasmResult.Ok;
+      case MetricType.Gauge:
+        s.value += offset; return WasmResult.Ok;
+      default: return WasmResult.BadArgument;
+    }
+  }
+
+  static record(s: Stat, value: number): WasmResult {
+    switch (s.type) {
+      case MetricType.Counter: s.value += value; break;
+      case MetricType.Gauge: s.value = value; break;
+      case MetricType.Histogram: {
+        s.value++; s.sum += value;
+        for (let i = 0; i < DEFAULT_BUCKETS.length; i++) if (value <= DEFAULT_BUCKETS[i]!) { s.buckets[i]!++; break; }
+        break;
+      }
+    }
+    return WasmResult.Ok;
+  }
+
+  /** A stat's value by full name or by the name the module defined (without `wasmcustom.`). */
+  value(name: string): number | undefined {
+    const s = this.stats.get(name) ?? this.stats.get(CUSTOM_NAMESPACE + name);
+    return s?.value;
+  }
+
+  get(name: string): Stat | undefined { return this.stats.get(name) ?? this.stats.get(CUSTOM_NAMESPACE + name); }
+
+  all(): { name: string; type: "counter" | "gauge" | "histogram"; value: number; sum?: number }[] {
+    return [...this.stats.values()].map((s) => ({
+      name: s.name,
+      type: s.type === MetricType.Counter ? "counter" : s.type === MetricType.Gauge ? "gauge" : "histogram",
+      value: s.value,
+      ...(s.type === MetricType.Histogram ? { sum: s.sum } : {}),
+    }));
+  }
+
+  prometheus(): string { return renderPrometheus([...this.stats.values()], this.tags); }
+}

@@ -1,0 +1,401 @@
+// One HTTP stream through a chain of plugins, driven the way Envoy's FilterManager drives Wasm
+// filters: request events flow through the filters in order, response events in reverse; a
+// StopIteration holds events at a filter until it calls proxy_continue_stream; local replies
+// pass back through the encoder path of filters whose contexts exist; then proxy_on_log for
+// every filter, then proxy_on_done and proxy_on_delete (Envoy HTTP logs before destroying).
+import { HeaderMap } from "./headers.ts";
+import { StreamContext, type AnyContext, type LocalReply, type StreamHooks } from "./contexts.ts";
+import { buildLocalReply } from "./local-reply.ts";
+import { resolveStreamAttribute, type StreamInfo } from "./attributes.ts";
+import { concat, EMPTY } from "./bytes.ts";
+import type { PluginRuntime } from "./plugin.ts";
+import type { Vm } from "./vm.ts";
+import type { LogEntry } from "./types.ts";
+import type { LogLevel } from "./constants.ts";
+
+type Ev =
+  | { t: "h"; map: HeaderMap; eos: boolean }
+  | { t: "d"; data: Uint8Array; eos: boolean }
+  | { t: "t"; map: HeaderMap };
+
+type Dir = "request" | "response";
+
+interface Pass {
+  dir: Dir;
+  order: number[]; // filter indices in pass order
+  queues: Ev[][];
+  blocked: boolean[];
+  held: Ev[][];
+  buffered: (Uint8Array | null)[];
+  headersOut: boolean;
+  done: boolean;
+  out: { headers: HeaderMap | null; body: Uint8Array[]; trailers: HeaderMap | null };
+}
+
+const CB = {
+  request: { h: "proxy_on_request_headers", d: "proxy_on_request_body", t: "proxy_on_request_trailers" },
+  response: { h: "proxy_on_response_headers", d: "proxy_on_response_body", t: "proxy_on_response_trailers" },
+} as const;
+
+export type StreamState = "decoding" | "upstream" | "encoding" | "done";
+
+/** A filter slot: a live context, a fail-closed placeholder, or nothing (fail-open skip). */
+type Slot = { ctx: StreamContext; plugin: PluginRuntime; vm: Vm } | { failedClosed: true; plugin: PluginRuntime } | null;
+
+export class HttpStream implements StreamHooks {
+  readonly filterState = new Map<string, Uint8Array>();
+  routeCacheCleared = false;
+  logs: LogEntry[] = [];
+  state: StreamState = "decoding";
+  reset_ = false;
+  readonly info: StreamInfo;
+  private slots: Slot[];
+  private dec: Pass;
+  private enc: Pass | null = null;
+  upstreamRequest: { headers: HeaderMap; body: Uint8Array; trailers: HeaderMap } | null = null;
+  response: { headers: HeaderMap; body: Uint8Array; trailers: HeaderMap | null; local: boolean; details: string } | null = null;
+  private localBy: number | null = null; // filter index that started a local reply in progress
+  private pendingLocal: { idx: number; reply: LocalReply } | null = null;
+  private pendingReset = false;
+  private pendingContinue: { ctx: StreamContext; dir: Dir }[] = [];
+
+  constructor(
+    readonly plugins: PluginRuntime[],
+    readonly worker: number,
+    requestHeaders: HeaderMap,
+    private requestBody: Uint8Array[],
+    private requestTrailers: HeaderMap | null,
+    readonly properties: Map<string, Uint8Array>,
+    private hostProps: Map<string, Uint8Array>,
+    startNs: bigint,
+    connectionId: number,
+  ) {
+    this.info = {
+      requestHeaders, requestBodyBytes: 0, responseHeaders: null, responseTrailers: null, responseBodyBytes: 0,
+      responseCode: null, details: null, startNs, endNs: null, connectionId, filterState: this.filterState, properties,
+    };
+    this.slots = plugins.map((p, i) => {
+      const vm = p.vms[worker]!;
+      // Envoy creates no filter for a failed fail-open plugin; fail-closed answers 503.
+      if (vm.failed) return p.failOpen ? null : { failedClosed: true as const, plugin: p };
+      const root = vm.roots.get(p)!;
+      const ctx = new StreamContext(vm.allocContextId(), vm, root, this, i);
+      vm.contexts.set(ctx.id, ctx);
+      return { ctx, plugin: p, vm };
+    });
+    this.dec = this.newPass("request", plugins.map((_, i) => i));
+  }
+
+  private newPass(dir: Dir, order: number[]): Pass {
+    return {
+      dir, order, queues: order.map(() => []), blocked: order.map(() => false), held: order.map(() => []),
+      buffered: order.map(() => null), headersOut: false, done: false, out: { headers: null, body: [], trailers: null },
+    };
+  }
+
+  /** Feeds the whole request into the decoder path. */
+  start(): void {
+    const chunks = this.requestBody.filter((c) => c.length > 0);
+    const evs: Ev[] = [{ t: "h", map: this.info.requestHeaders, eos: chunks.length === 0 && !this.requestTrailers }];
+    chunks.forEach((c, i) => evs.push({ t: "d", data: c, eos: i === chunks.length - 1 && !this.requestTrailers }));
+    if (this.requestTrailers) evs.push({ t: "t", map: this.requestTrailers });
+    this.info.requestBodyBytes = chunks.reduce((a, c) => a + c.length, 0);
+    if (this.plugins.length === 0) return this.emit(this.dec, evs);
+    this.dec.queues[0]!.push(...evs);
+    this.pump(this.dec, 0);
+  }
+
+  /** The upstream's answer arrives: run it through the encoder path. */
+  deliverUpstream(status: number, headers: HeaderMap, body: Uint8Array[], trailers: HeaderMap | null): void {
+    if (this.state !== "upstream") return;
+    if (headers.get(":status") === undefined) headers.add(":status", String(status));
+    this.info.details = "via_upstream";
+    this.startEncoding(headers, body, trailers, false, "via_upstream");
+  }
+
+  private startEncoding(headers: HeaderMap, body: Uint8Array[], trailers: HeaderMap | null, local: boolean, details: string): void {
+    this.state = "encoding";
+    this.response = { headers, body: EMPTY, trailers, local, details };
+    this.info.responseHeaders = headers;
+    this.info.responseTrailers = trailers;
+    this.info.responseCode = Number(headers.get(":status") ?? 0);
+    this.info.details = details;
+    // Encoders run in reverse; contexts that never saw decodeHeaders skip (checked in deliver).
+    const order = this.plugins.map((_, i) => i).reverse();
+    this.enc = this.newPass("response", order);
+    const chunks = body.filter((c) => c.length > 0);
+    const evs: Ev[] = [{ t: "h", map: headers, eos: chunks.length === 0 && !trailers }];
+    chunks.forEach((c, i) => evs.push({ t: "d", data: c, eos: i === chunks.length - 1 && !trailers }));
+    if (trailers) evs.push({ t: "t", map: trailers });
+    if (order.length === 0) this.emit(this.enc, evs);
+    else { this.enc.queues[0]!.push(...evs); this.pump(this.enc, 0); }
+  }
+
+  // --- the pipeline -------------------------------------------------------------------------
+
+  private pump(pass: Pass, from: number): void {
+    for (let pos = from; pos < pass.order.length; pos++) {
+      while (!pass.blocked[pos] && pass.queues[pos]!.length) {
+        const ev = pass.queues[pos]!.shift()!;
+        this.deliver(pass, pos, ev);
+        if (this.afterCall(pass) === "abort" || this.active() !== pass) return;
+      }
+    }
+  }
+
+  private forward(pass: Pass, pos: number, evs: Ev[]): void {
+    if (pos + 1 < pass.order.length) pass.queues[pos + 1]!.push(...evs);
+    else this.emit(pass, evs);
+  }
+
+  /** Events leaving the last filter reach the upstream (request) or the client (response). */
+  private emit(pass: Pass, evs: Ev[]): void {
+    for (const ev of evs) {
+      if (ev.t === "h") { pass.out.headers = ev.map; pass.headersOut = true; if (ev.eos) pass.done = true; }
+      else if (ev.t === "d") { pass.out.body.push(ev.data); if (ev.eos) pass.done = true; }
+      else { pass.out.trailers = ev.map; pass.done = true; }
+    }
+    if (!pass.done) return;
+    if (pass.dir === "request") {
+      if (this.state !== "decoding") return;
+      this.state = "upstream";
+      this.upstreamRequest = { headers: pass.out.headers!, body: concat(pass.out.body), trailers: pass.out.trailers ?? new HeaderMap() };
+    } else if (this.response && this.state === "encoding") {
+      this.response.headers = pass.out.headers!;
+      this.response.body = concat(pass.out.body);
+      this.response.trailers = pass.out.trailers;
+      this.info.responseBodyBytes = this.response.body.length;
+      this.info.responseTrailers = pass.out.trailers;
+      this.finish();
+    }
+  }
+
+  private deliver(pass: Pass, pos: number, ev: Ev): void {
+    const idx = pass.order[pos]!;
+    const slot = this.slots[idx];
+    if (!slot) return this.forward(pass, pos, [ev]);
+    if (!("ctx" in slot)) {
+      // A failed fail-closed plugin answers the request with Envoy's wasm_fail_stream reply.
+      if (pass.dir === "request" && ev.t === "h") { this.pendingLocal ??= { idx, reply: failReply() }; return; }
+      return this.forward(pass, pos, [ev]);
+    }
+    const { ctx, vm } = slot;
+    const resp = pass.dir === "response";
+    if (resp && (!ctx.created || ctx.failureReplySent)) return this.forward(pass, pos, [ev]);
+    if (!resp && !ctx.created && ev.t !== "h") return this.forward(pass, pos, [ev]);
+    if (vm.failed) return this.failed(pass, pos, ev, slot.plugin, ctx);
+    if (!ctx.created) {
+      ctx.created = true;
+      vm.call(ctx, "proxy_on_context_create", ctx.id, ctx.root.id);
+      if (vm.failed) return this.failed(pass, pos, ev, slot.plugin, ctx);
+    }
+    const cb = CB[pass.dir];
+    if (ev.t === "h") {
+      if (resp) ctx.respHeaders = ev.map; else ctx.reqHeaders = ev.map;
+      const r = vm.call(ctx, cb.h, ctx.id, ev.map.size, ev.eos ? 1 : 0);
+      if (vm.failed) return this.failed(pass, pos, ev, slot.plugin, ctx);
+      if (r === 0 || r === 2) {
+        if (resp) ctx.respHeaders = null; else ctx.reqHeaders = null;
+        return this.forward(pass, pos, [ev]);
+      }
+      // StopIteration becomes StopAllIterationAndWatermark (cpp-host): hold everything after it.
+      pass.blocked[pos] = true;
+      pass.held[pos]!.push(ev);
+      return;
+    }
+    if (ev.t === "d") {
+      const prior = pass.buffered[pos];
+      const data = prior ? concat([prior, ev.data]) : ev.data;
+      if (resp) ctx.respBody = data; else ctx.reqBody = data;
+      const r = vm.call(ctx, cb.d, ctx.id, data.length, ev.eos ? 1 : 0);
+      if (vm.failed) return this.failed(pass, pos, ev, slot.plugin, ctx);
+      const now = (resp ? ctx.respBody : ctx.reqBody) ?? EMPTY;
+      if (r === 0) {
+        pass.buffered[pos] = null;
+        if (resp) ctx.respBody = null; else ctx.reqBody = null;
+        return this.forward(pass, pos, [{ t: "d", data: now, eos: ev.eos }]);
+      }
+      // StopIterationAndBuffer (and, in this host, Watermark/NoBuffer): keep the data here.
+      pass.buffered[pos] = now;
+      if (ev.eos) { pass.blocked[pos] = true; pass.held[pos]!.push({ t: "d", data: EMPTY, eos: true }); }
+      return;
+    }
+    if (resp) ctx.respTrailers = ev.map; else ctx.reqTrailers = ev.map;
+    const r = vm.call(ctx, cb.t, ctx.id, ev.map.size);
+    if (vm.failed) return this.failed(pass, pos, ev, slot.plugin, ctx);
+    if (r === 0) {
+      if (resp) ctx.respTrailers = null; else ctx.reqTrailers = null;
+      return this.forward(pass, pos, [...this.flushBuffered(pass, pos, ctx), ev]);
+    }
+    pass.blocked[pos] = true;
+    pass.held[pos]!.push(ev);
+  }
+
+  private flushBuffered(pass: Pass, pos: number, ctx: StreamContext): Ev[] {
+    const b = pass.buffered[pos];
+    pass.buffered[pos] = null;
+    if (pass.dir === "response") ctx.respBody = null; else ctx.reqBody = null;
+    return b ? [{ t: "d", data: b, eos: false }] : [];
+  }
+
+  /** cpp-host CHECK_FAIL_HTTP: fail-open continues, fail-closed sends 503 wasm_fail_stream. */
+  private failed(pass: Pass, pos: number, ev: Ev, plugin: PluginRuntime, ctx: StreamContext): void {
+    if (plugin.failOpen || ctx.failureReplySent) return this.forward(pass, pos, [ev]);
+    ctx.failureReplySent = true;
+    this.pendingLocal ??= { idx: pass.order[pos]!, reply: failReply() };
+  }
+
+  /** Applies what the last callback asked for, after it returned (Envoy's after-VM-call actions). */
+  private afterCall(pass: Pass | null): "abort" | "ok" {
+    if (this.pendingReset) { this.pendingReset = false; this.doReset(); return "abort"; }
+    if (this.pendingLocal) {
+      const { idx, reply } = this.pendingLocal;
+      this.pendingLocal = null;
+      this.requestLocal(idx, reply);
+      return "abort";
+    }
+    while (this.pendingContinue.length) {
+      const { ctx, dir } = this.pendingContinue.shift()!;
+      this.resume(ctx, dir);
+      if (this.state === "done") return "abort";
+    }
+    return pass && this.state === "done" ? "abort" : "ok";
+  }
+
+  private active(): Pass | null {
+    return this.state === "decoding" ? this.dec : this.state === "encoding" ? this.enc : null;
+  }
+
+  private resume(ctx: StreamContext, dir: Dir): void {
+    const pass = dir === "request" ? (this.state === "decoding" ? this.dec : null) : this.enc;
+    if (!pass) return;
+    const pos = pass.order.indexOf(ctx.index);
+    if (pos < 0) return;
+    let evs: Ev[] = [];
+    if (pass.blocked[pos]) {
+      pass.blocked[pos] = false;
+      for (const ev of pass.held[pos]!) {
+        if (ev.t === "d") evs.push({ t: "d", data: pass.buffered[pos] ?? EMPTY, eos: true }), (pass.buffered[pos] = null);
+        else if (ev.t === "t") evs.push(...this.flushBuffered(pass, pos, ctx), ev);
+        else evs.push(ev);
+      }
+      pass.held[pos] = [];
+    } else if (pass.buffered[pos]) {
+      evs = this.flushBuffered(pass, pos, ctx);
+    }
+    // Envoy drops the filter's access to what it held once it continues.
+    if (dir === "request") { ctx.reqHeaders = null; ctx.reqBody = null; ctx.reqTrailers = null; }
+    else { ctx.respHeaders = null; ctx.respBody = null; ctx.respTrailers = null; }
+    this.forward(pass, pos, evs);
+    this.pump(pass, pos + 1);
+  }
+
+  private requestLocal(idx: number, reply: LocalReply): void {
+    if (this.state === "done") return;
+    if (this.state === "encoding") {
+      // Response already under way: Envoy bypasses the encoder filters (sendDirectLocalReply),
+      // or resets the stream when the client already has the response headers.
+      if (this.enc?.headersOut) return this.doReset();
+      const { headers, body } = buildLocalReply(reply, this.info.requestHeaders);
+      this.response = { headers, body, trailers: null, local: true, details: reply.details };
+      this.info.responseHeaders = headers;
+      this.info.responseCode = reply.status;
+      this.info.details = reply.details;
+      this.info.responseBodyBytes = body.length;
+      return this.finish();
+    }
+    // Decoding (or waiting for upstream): the request goes no further; the reply runs through
+    // the encoder path (sendLocalReplyViaFilterChain).
+    this.localBy = idx;
+    this.upstreamRequest = null;
+    const { headers, body } = buildLocalReply(reply, this.info.requestHeaders);
+    this.startEncoding(headers, [body], null, true, reply.details);
+  }
+
+  private doReset(): void {
+    this.reset_ = true;
+    this.info.responseCode ??= 0;
+    this.info.details ??= "wasm_close_stream";
+    this.response ??= { headers: new HeaderMap(), body: EMPTY, trailers: null, local: true, details: this.info.details };
+    this.finish();
+  }
+
+  /** Stream end as Envoy HTTP does it: access log (proxy_on_log) first, then destroy. */
+  private finish(): void {
+    if (this.state === "done") return;
+    this.state = "done";
+    this.info.endNs = this.nowNs();
+    for (const slot of this.slots) {
+      if (!slot || !("ctx" in slot) || slot.vm.failed) continue;
+      const { ctx, vm } = slot;
+      if (!ctx.created) {
+        // Context::log creates a never-created context so proxy_on_log still runs.
+        ctx.created = true;
+        vm.call(ctx, "proxy_on_context_create", ctx.id, ctx.root.id);
+      }
+      ctx.reqHeaders = this.info.requestHeaders;
+      ctx.respHeaders = this.info.responseHeaders;
+      ctx.respTrailers = this.info.responseTrailers;
+      ctx.reqBody = ctx.respBody = ctx.reqTrailers = null;
+      vm.call(ctx, "proxy_on_log", ctx.id);
+      ctx.reqHeaders = ctx.respHeaders = ctx.respTrailers = null;
+    }
+    for (const slot of this.slots) {
+      if (!slot || !("ctx" in slot)) continue;
+      const { ctx, vm } = slot;
+      if (ctx.created && !ctx.destroyed) {
+        ctx.destroyed = true;
+        vm.call(ctx, "proxy_on_done", ctx.id);
+        vm.call(ctx, "proxy_on_delete", ctx.id);
+      }
+      ctx.destroyed = true;
+      vm.contexts.delete(ctx.id);
+    }
+  }
+
+  nowNs: () => bigint = () => 0n;
+
+  /** Nothing can move the stream any more: act as Envoy's stream idle timeout would. */
+  stall(): void {
+    if (this.state === "done") return;
+    const before = this.state;
+    this.requestLocal(-1, { status: 408, body: new TextEncoder().encode("stream timeout"), headers: [], grpcStatus: null, details: "stream_idle_timeout" });
+    // The idle-timeout reply itself was held by an encoder: reset, as Envoy eventually would.
+    if ((this.state as string) !== "done" && (before as string) !== "done") this.doReset();
+  }
+
+  // --- StreamHooks (called from host functions) ---------------------------------------------
+
+  localReply(ctx: StreamContext, reply: LocalReply): void {
+    if (this.state === "done") return;
+    this.pendingLocal ??= { idx: ctx.index, reply };
+  }
+
+  reset(_ctx: StreamContext, _type: "request" | "response"): void {
+    if (this.state === "done") return;
+    this.info.details ??= "wasm_close_stream";
+    this.pendingReset = true;
+  }
+
+  continueStream(ctx: StreamContext, dir: Dir): void {
+    this.pendingContinue.push({ ctx, dir });
+  }
+
+  afterAsync(_ctx: AnyContext): void {
+    this.afterCall(this.active());
+  }
+
+  attribute(path: string[], ctx: StreamContext): Uint8Array | null | undefined {
+    return resolveStreamAttribute(path, ctx.plugin, ctx.vm, this.info, this.hostProps);
+  }
+
+  addLog(level: string, plugin: string, message: string): void {
+    this.logs.push({ level: level as LogLevel, plugin, message });
+  }
+
+  get localFrom(): number | null { return this.localBy; }
+}
+
+function failReply(): LocalReply {
+  return { status: 503, body: EMPTY, headers: [], grpcStatus: 14, details: "wasm_fail_stream" };
+}

@@ -1,0 +1,191 @@
+// One instantiated module: its memory, its exports, the contexts it knows and the call wrapper
+// that turns a trap into a failed VM (cpp-host marks the VM failed and stops calling it).
+import { WasmResult, type AbiVersion } from "./constants.ts";
+import { MemoryFault, PluginLoadError, type TrapRecord } from "./errors.ts";
+import { enc, utf8 } from "./bytes.ts";
+import { buildImports } from "./imports.ts";
+import type { AnyContext, RootContext } from "./contexts.ts";
+import type { HostServices } from "./services.ts";
+import type { HeaderMap } from "./headers.ts";
+import type { PluginInfo } from "./plugin-info.ts";
+
+type Fn = (...args: number[]) => number;
+
+export interface VmOptions {
+  module: WebAssembly.Module;
+  abi: AbiVersion;
+  vmId: string;
+  vmConfiguration: Uint8Array;
+  env: Record<string, string>;
+  worker: number;
+  services: HostServices;
+  maxMemoryPages: number;
+}
+
+/** Data a callback may read through maps/buffers that belong to the VM rather than a stream. */
+export interface CallResponse {
+  headers: HeaderMap | null; trailers: HeaderMap | null; body: Uint8Array | null;
+}
+
+export class Vm {
+  readonly abi: AbiVersion;
+  readonly vmId: string;
+  readonly vmConfiguration: Uint8Array;
+  readonly env: Record<string, string>;
+  readonly worker: number;
+  readonly services: HostServices;
+  readonly maxMemoryPages: number;
+  readonly contexts = new Map<number, AnyContext>();
+  readonly roots = new Map<PluginInfo, RootContext>();
+  private nextContextId = 1;
+  private instance!: WebAssembly.Instance;
+  memory!: WebAssembly.Memory;
+  ex!: Record<string, Fn | undefined>;
+  private mallocFn!: Fn;
+  private u8 = new Uint8Array(0);
+  private dv = new DataView(new ArrayBuffer(0));
+  /** The context whose callback is running, and the one host calls act on (set_effective_context). */
+  current: AnyContext | null = null;
+  effective: AnyContext | null = null;
+  failed = false;
+  failure: TrapRecord | null = null;
+  /** Set during proxy_on_http_call_response / grpc callbacks (envoy keeps it on the root context). */
+  callResponse: CallResponse | null = null;
+  status: { code: number; message: string } = { code: 0, message: "" };
+  /** Logs emitted while loading, for PluginLoadError. */
+  loadLogs: { level: string; message: string }[] | null = [];
+  nextHttpToken = 1;
+  nextGrpcToken = 1;
+
+  constructor(opts: VmOptions) {
+    this.abi = opts.abi;
+    this.vmId = opts.vmId;
+    this.vmConfiguration = opts.vmConfiguration;
+    this.env = opts.env;
+    this.worker = opts.worker;
+    this.services = opts.services;
+    this.maxMemoryPages = opts.maxMemoryPages;
+    const imports = buildImports(this);
+    // cpp-host links every import before running anything; report the first missing one as Envoy does.
+    for (const imp of WebAssembly.Module.imports(opts.module)) {
+      const ns = (imports as Record<string, Record<string, unknown>>)[imp.module];
+      if (!ns || !(imp.name in ns) || imp.kind !== "function") {
+        throw new PluginLoadError(`Failed to load Wasm module due to a missing import: ${imp.module}.${imp.name}`);
+      }
+    }
+    this.instance = new WebAssembly.Instance(opts.module, imports as WebAssembly.Imports);
+    this.ex = this.instance.exports as unknown as Record<string, Fn | undefined>;
+    this.memory = this.instance.exports.memory as WebAssembly.Memory;
+    this.mallocFn = (this.ex.malloc ?? this.ex.proxy_on_memory_allocate)!;
+    this.refresh();
+  }
+
+  allocContextId(): number { return this.nextContextId++; }
+
+  pages(): number { return this.memory.buffer.byteLength / 65536; }
+
+  // --- memory -------------------------------------------------------------------------------
+
+  private refresh(): void {
+    if (this.u8.buffer !== this.memory.buffer) {
+      this.u8 = new Uint8Array(this.memory.buffer);
+      this.dv = new DataView(this.memory.buffer);
+    }
+  }
+
+  private check(ptr: number, len: number): void {
+    this.refresh();
+    if (ptr < 0 || len < 0 || ptr + len > this.u8.length) throw new MemoryFault(ptr, len, this.u8.length);
+  }
+
+  /** A view into module memory; valid until the next call into the module. */
+  view(ptr: number, len: number): Uint8Array {
+    ptr >>>= 0; len >>>= 0;
+    this.check(ptr, len);
+    return this.u8.subarray(ptr, ptr + len);
+  }
+
+  bytes(ptr: number, len: number): Uint8Array { return this.view(ptr, len).slice(); }
+
+  str(ptr: number, len: number): string { return utf8(this.view(ptr, len)); }
+
+  setU32(ptr: number, v: number): void {
+    ptr >>>= 0;
+    this.check(ptr, 4);
+    this.dv.setUint32(ptr, v >>> 0, true);
+  }
+
+  setU64(ptr: number, v: bigint): void {
+    ptr >>>= 0;
+    this.check(ptr, 8);
+    this.dv.setBigUint64(ptr, BigInt.asUintN(64, v), true);
+  }
+
+  /** malloc in the module and copy `data` there (cpp-host allocMemory). */
+  alloc(data: Uint8Array): number {
+    const ptr = this.mallocFn(data.length) >>> 0;
+    this.check(ptr, data.length);
+    if (ptr === 0 && data.length > 0) throw new MemoryFault(0, data.length, this.u8.length);
+    this.u8.set(data, ptr);
+    return ptr;
+  }
+
+  /** cpp-host copyToPointerSize: empty data yields (0, 0) without calling malloc. */
+  returnBytes(data: Uint8Array | string, ptrPtr: number, sizePtr: number): WasmResult {
+    const b = typeof data === "string" ? enc.encode(data) : data;
+    const ptr = b.length ? this.alloc(b) : 0;
+    this.setU32(ptrPtr, ptr);
+    this.setU32(sizePtr, b.length);
+    return WasmResult.Ok;
+  }
+
+  // --- calls into the module ----------------------------------------------------------------
+
+  has(name: string): boolean { return typeof this.ex[name] === "function"; }
+
+  /**
+   * Calls an export on behalf of `ctx`. Returns the result, or -1 when the VM failed (trap or
+   * host exception); the caller then applies fail-open/fail-closed.
+   */
+  call(ctx: AnyContext | null, name: string, a = 0, b = 0, c = 0, d = 0, e = 0): number {
+    const f = this.ex[name];
+    if (!f || this.failed) return this.failed ? -1 : 0;
+    const prevC = this.current, prevE = this.effective;
+    this.current = this.effective = ctx;
+    try {
+      return f(a, b, c, d, e) >>> 0;
+    } catch (err) {
+      this.fail(name, err);
+      return -1;
+    } finally {
+      this.current = prevC; this.effective = prevE;
+    }
+  }
+
+  /** Start functions run with no context (cpp-host vm_context_). */
+  start(): void {
+    for (const name of this.ex._initialize ? ["_initialize", "main", "__main_void"] : ["_start"]) {
+      if (name === "__main_void" && this.ex.main) continue;
+      if (this.ex[name]) {
+        if (name === "main" || name === "__main_void") this.call(null, name, 0, 0);
+        else this.call(null, name);
+        if (this.failed) return;
+      }
+    }
+  }
+
+  fail(callback: string, err: unknown): void {
+    this.failed = true;
+    const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const pages = this.pages();
+    const capped = pages >= this.maxMemoryPages ? ` (memory at its cap of ${this.maxMemoryPages} pages: memory.grow failed)` : "";
+    const plugin = this.current && this.current.kind !== undefined ? this.current.root.plugin : [...this.roots.keys()][0];
+    const rec: TrapRecord = { plugin: plugin?.name ?? "", worker: this.worker, callback, message: `Function: ${callback} failed: Uncaught ${msg}${capped}` };
+    this.failure = rec;
+    // Every plugin on this VM shares its fate.
+    for (const p of this.roots.keys()) p.traps.push(rec);
+    if (this.roots.size === 0 && plugin) plugin.traps.push(rec);
+    this.services.log({ level: "critical", plugin: rec.plugin, message: rec.message }, "critical");
+    this.loadLogs?.push({ level: "critical", message: rec.message });
+  }
+}
