@@ -72,12 +72,14 @@ export function createStreamContext(context_id: u32, root_context_id: u32): void
 }
 
 /** The root context of `context_id`, or null when there is none. */
-export function findRoot(context_id: u32): RootContext | null {
+// @ts-ignore: decorator
+@inline export function findRoot(context_id: u32): RootContext | null {
   return roots.get(context_id);
 }
 
 /** The stream context of `context_id`, or null when the host never created it. */
-export function findStream(context_id: u32): Context | null {
+// @ts-ignore: decorator
+@inline export function findStream(context_id: u32): Context | null {
   if (context_id == cachedId && cachedStream !== null) return cachedStream;
   const stream = streams.get(context_id);
   if (stream === null) return null;

@@ -78,7 +78,7 @@ class Reader {
 /** Parses the type, import, function and export sections of a wasm binary. */
 export function readModuleSurface(bytes: Uint8Array): ModuleSurface {
   const r = new Reader(bytes);
-  if (bytes.length < 8 || r.u32() !== 0x6d736100) {
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new Error("not a wasm module (missing \\0asm magic)");
   }
   r.pos = 8;

@@ -1,0 +1,104 @@
+// `mesh-filters build`: every filters/<name>/index.ts to build/<name>.wasm
+// (release) and build/<name>.debug.wasm (names kept), each validated and
+// ABI-checked, then build/filters.json.
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { inspectAbiSurface } from "../lib/abi-surface.ts";
+import { compileDebug, compileRelease } from "../lib/compile-filter.ts";
+import { discoverFilters, PROJECT_ROOT, type FilterBuild } from "../lib/project.ts";
+import { validateWasm } from "../lib/validate-wasm.ts";
+
+export const summary = "compile every filter to build/<name>.wasm, validate and ABI-check it, write build/filters.json";
+
+const HELP = `Usage: mesh-filters build [--filter NAME]... [--out DIR] [--quiet]
+
+Compiles filters/<name>/index.ts with AssemblyScript 0.17.14 into
+<out>/<name>.wasm (optimized) and <out>/<name>.debug.wasm (names kept), checks
+each with wabt and against the Proxy-Wasm ABI surface Envoy provides, and
+writes <out>/filters.json. Default out: build/.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      filter: { type: "string", multiple: true },
+      out: { type: "string" },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const outDir = path.resolve(values.out ?? path.join(PROJECT_ROOT, "build"));
+  const say = values.quiet ? () => {} : (s: string) => console.log(s);
+  const results = await buildFilters({ outDir, only: values.filter, progress: say });
+  say("");
+  say(formatSummary(results));
+  return 0;
+}
+
+export interface BuildOptions {
+  outDir: string;
+  only?: string[];
+  progress?: (line: string) => void;
+}
+
+export async function buildFilters(opts: BuildOptions): Promise<FilterBuild[]> {
+  const progress = opts.progress ?? (() => {});
+  let filters = discoverFilters();
+  if (opts.only?.length) {
+    const unknown = opts.only.filter((n) => !filters.some((f) => f.name === n));
+    if (unknown.length) throw new Error(`no such filter: ${unknown.join(", ")} (have: ${filters.map((f) => f.name).join(", ")})`);
+    filters = filters.filter((f) => opts.only!.includes(f.name));
+  }
+  if (filters.length === 0) throw new Error("no filters found under filters/<name>/index.ts");
+  mkdirSync(opts.outDir, { recursive: true });
+  // Paths are compiled relative to the project root so that debug names, and
+  // so the bytes, do not depend on where the checkout lives.
+  const cwd = process.cwd();
+  process.chdir(PROJECT_ROOT);
+  const results: FilterBuild[] = [];
+  try {
+    for (const [i, f] of filters.entries()) {
+      progress(`[${i + 1}/${filters.length}] ${f.name}: compiling`);
+      if (f.rootIds.length === 0) throw new Error(`${f.name}: registers no root context (registerRootContext(..., "id"))`);
+      const entry = path.relative(PROJECT_ROOT, f.entry);
+      const release = await compileRelease(entry);
+      const debug = await compileDebug(entry);
+      const file = path.join(opts.outDir, `${f.name}.wasm`);
+      const debugFile = path.join(opts.outDir, `${f.name}.debug.wasm`);
+      for (const [bytes, where] of [[release, file], [debug, debugFile]] as const) {
+        await validateWasm(bytes, where);
+        const report = inspectAbiSurface(bytes, path.relative(PROJECT_ROOT, where));
+        if (report.problems.length) throw new Error(`ABI check failed:\n  ${report.problems.join("\n  ")}`);
+      }
+      writeFileSync(file, release);
+      writeFileSync(debugFile, debug);
+      const abiVersion = inspectAbiSurface(release, f.name).abiVersion ?? "0.2.1";
+      results.push({
+        name: f.name,
+        rootIds: f.rootIds,
+        file: path.relative(PROJECT_ROOT, file),
+        size: release.length,
+        sha256: createHash("sha256").update(release).digest("hex"),
+        abiVersion,
+        debugFile: path.relative(PROJECT_ROOT, debugFile),
+      });
+      progress(`[${i + 1}/${filters.length}] ${f.name}: ok (${release.length} bytes, root ids ${f.rootIds.join(", ")})`);
+    }
+  } finally {
+    process.chdir(cwd);
+  }
+  writeFileSync(path.join(opts.outDir, "filters.json"), JSON.stringify(results, null, 2) + "\n");
+  return results;
+}
+
+export function formatSummary(results: FilterBuild[]): string {
+  const rows = [["filter", "size", "sha256", "root ids"], ...results.map((r) => [r.name, String(r.size), r.sha256.slice(0, 12), r.rootIds.join(",")])];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 1 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd()).join("\n");
+}

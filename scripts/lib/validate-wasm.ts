@@ -1,0 +1,48 @@
+// wabt's validator: catches a malformed module before anything tries to load it.
+import wabtInit from "wabt";
+
+let wabtPromise: ReturnType<typeof wabtInit> | undefined;
+
+/** Throws with wabt's message when the module does not validate. */
+export async function validateWasm(bytes: Uint8Array, name: string): Promise<void> {
+  wabtPromise ??= wabtInit();
+  const wabt = await wabtPromise;
+  let mod;
+  try {
+    mod = wabt.readWasm(bytes, { readDebugNames: false });
+  } catch (err) {
+    throw new Error(`${name}: wabt cannot read the module: ${(err as Error).message}`);
+  }
+  try {
+    mod.validate();
+  } catch (err) {
+    throw new Error(`${name}: wabt validation failed: ${(err as Error).message}`);
+  } finally {
+    mod.destroy();
+  }
+}
+
+/** The module as WebAssembly text (for inspection and tests). */
+export async function wasmToText(bytes: Uint8Array): Promise<string> {
+  wabtPromise ??= wabtInit();
+  const wabt = await wabtPromise;
+  const mod = wabt.readWasm(bytes, { readDebugNames: true });
+  try {
+    return mod.toText({ foldExprs: false, inlineExport: false });
+  } finally {
+    mod.destroy();
+  }
+}
+
+/** Compiles WebAssembly text to a binary (test fixtures). */
+export async function watToWasm(text: string, name = "module.wat"): Promise<Uint8Array> {
+  wabtPromise ??= wabtInit();
+  const wabt = await wabtPromise;
+  const mod = wabt.parseWat(name, text);
+  try {
+    mod.validate();
+    return new Uint8Array(mod.toBinary({}).buffer);
+  } finally {
+    mod.destroy();
+  }
+}
