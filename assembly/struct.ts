@@ -1,0 +1,392 @@
+// google.protobuf.Struct / Value / ListValue: model, decoder and a
+// deterministic encoder (what Istio's metadata exchange puts, base64'd, in
+// x-envoy-peer-metadata).
+//
+// Decoding (bounds-checked, never traps):
+//   - unknown fields are skipped (groups included);
+//   - a known field with the wrong wire type is an error;
+//   - strings must be valid UTF-8 (proto3 rule; C++ fails the parse too);
+//   - nesting (Struct/ListValue inside Value) is limited by maxDepth
+//     (default 32, clamped to 1..100: C++ protobuf's default recursion limit
+//     is 100); deeper input is an error, not a stack overflow;
+//   - map semantics: a repeated key keeps the last value (in the position of
+//     the first); an entry without key means key "", without value an unset
+//     Value; oneof semantics: the last kind field wins, and a repeated
+//     struct_value / list_value merges into the previous one, as protobuf does.
+//
+// Encoding is deterministic and byte-identical to C++
+// `SerializeToString` with `SetSerializationDeterministic(true)`:
+//   - Struct map entries sorted by key, bytewise on UTF-8, at every level;
+//   - every entry writes key (field 1) and value (field 2), even when empty;
+//   - a Value writes its oneof field even when it holds the default:
+//     null → field 1 varint 0, number → field 2 double, string → field 3 (an
+//     empty string value is `1a 00`, so an entry `"k": ""` is
+//     `0a 07 0a 01 6b 12 02 1a 00`), bool → field 4, struct → field 5,
+//     list → field 6; an unset Value is empty.
+
+import { ProtoReader, ProtoWriter, WireType } from "./protobuf";
+
+/** Kind of a Value; the numbers are the Value oneof field numbers (0 = not set). */
+export enum StructKind {
+  Unset = 0,
+  Null = 1,
+  Number = 2,
+  String = 3,
+  Bool = 4,
+  Struct = 5,
+  List = 6,
+}
+
+export class StructValue {
+  kind: StructKind = StructKind.Unset;
+  numberValue: f64 = 0;
+  stringValue: string = "";
+  boolValue: bool = false;
+  structValue: Struct | null = null;
+  listValue: Array<StructValue> | null = null;
+
+  static newNull(): StructValue {
+    let v = new StructValue();
+    v.kind = StructKind.Null;
+    return v;
+  }
+  static newNumber(x: f64): StructValue {
+    let v = new StructValue();
+    v.kind = StructKind.Number;
+    v.numberValue = x;
+    return v;
+  }
+  static newString(s: string): StructValue {
+    let v = new StructValue();
+    v.kind = StructKind.String;
+    v.stringValue = s;
+    return v;
+  }
+  static newBool(b: bool): StructValue {
+    let v = new StructValue();
+    v.kind = StructKind.Bool;
+    v.boolValue = b;
+    return v;
+  }
+  static newStruct(s: Struct): StructValue {
+    let v = new StructValue();
+    v.kind = StructKind.Struct;
+    v.structValue = s;
+    return v;
+  }
+  static newList(items: Array<StructValue>): StructValue {
+    let v = new StructValue();
+    v.kind = StructKind.List;
+    v.listValue = items;
+    return v;
+  }
+
+  isString(): bool { return this.kind == StructKind.String; }
+  isStruct(): bool { return this.kind == StructKind.Struct; }
+  isList(): bool { return this.kind == StructKind.List; }
+}
+
+/** google.protobuf.Struct: string keys (insertion order kept) → values. */
+export class Struct {
+  keys: Array<string> = new Array<string>();
+  values: Array<StructValue> = new Array<StructValue>();
+  private index: Map<string, i32> = new Map<string, i32>();
+
+  get length(): i32 {
+    return this.keys.length;
+  }
+
+  has(key: string): bool {
+    return this.index.has(key);
+  }
+
+  get(key: string): StructValue | null {
+    if (!this.index.has(key)) return null;
+    return this.values[this.index.get(key)];
+  }
+
+  /** Sets `key` (a new key is appended; an existing one is replaced in place). */
+  set(key: string, value: StructValue): void {
+    if (this.index.has(key)) {
+      this.values[this.index.get(key)] = value;
+      return;
+    }
+    this.index.set(key, this.keys.length);
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  setString(key: string, s: string): void {
+    this.set(key, StructValue.newString(s));
+  }
+
+  /** The string value of `key`, or `def` when absent or not a string. */
+  getString(key: string, def: string = ""): string {
+    let v = this.get(key);
+    if (v === null || v!.kind != StructKind.String) return def;
+    return v!.stringValue;
+  }
+
+  /** The Struct value of `key`, or null when absent or not a struct. */
+  getStruct(key: string): Struct | null {
+    let v = this.get(key);
+    if (v === null || v!.kind != StructKind.Struct) return null;
+    return v!.structValue;
+  }
+}
+
+export class StructDecodeResult {
+  value: Struct | null = null;
+  /** Empty on success, else "offset N: message". */
+  error: string = "";
+  get ok(): bool {
+    return this.value !== null;
+  }
+}
+
+export const DEFAULT_STRUCT_MAX_DEPTH: i32 = 32;
+
+/** Decodes a serialized google.protobuf.Struct from `len` bytes at `ptr`. */
+export function decodeStruct(ptr: usize, len: i32, maxDepth: i32 = DEFAULT_STRUCT_MAX_DEPTH): StructDecodeResult {
+  let depth = maxDepth;
+  if (depth < 1) depth = 1;
+  if (depth > 100) depth = 100;
+  let r = new ProtoReader(ptr, len);
+  let s = new Struct();
+  let d = new StructDecoder(depth);
+  d.readStruct(r, s, 1);
+  let result = new StructDecodeResult();
+  if (r.ok) {
+    result.value = s;
+  } else {
+    result.error = r.error;
+  }
+  return result;
+}
+
+export function decodeStructArray(data: Uint8Array, maxDepth: i32 = DEFAULT_STRUCT_MAX_DEPTH): StructDecodeResult {
+  return decodeStruct(data.dataStart, data.length, maxDepth);
+}
+
+export function decodeStructBuffer(buf: ArrayBuffer, maxDepth: i32 = DEFAULT_STRUCT_MAX_DEPTH): StructDecodeResult {
+  return decodeStruct(changetype<usize>(buf), buf.byteLength, maxDepth);
+}
+
+class StructDecoder {
+  maxDepth: i32;
+  constructor(maxDepth: i32) {
+    this.maxDepth = maxDepth;
+  }
+
+  /** Reads Struct fields from `r` into `s` (merging). `depth` counts this Struct. */
+  readStruct(r: ProtoReader, s: Struct, depth: i32): bool {
+    if (depth > this.maxDepth) return r.fail("nesting deeper than " + this.maxDepth.toString() + " levels");
+    while (r.readTag()) {
+      if (r.fieldNumber == 1) {
+        if (!r.expectWireType(WireType.LengthDelimited)) return false;
+        let entry = r.readMessage();
+        if (entry === null) return false;
+        if (!this.readEntry(r, entry!, s, depth)) return false;
+      } else {
+        if (!r.skipField()) return false;
+      }
+    }
+    return r.ok;
+  }
+
+  readEntry(outer: ProtoReader, e: ProtoReader, s: Struct, depth: i32): bool {
+    let key = "";
+    let value = new StructValue();
+    while (e.readTag()) {
+      let f = e.fieldNumber;
+      if (f == 1) {
+        if (!e.expectWireType(WireType.LengthDelimited)) break;
+        let k = e.readString();
+        if (k === null) break;
+        key = k!;
+      } else if (f == 2) {
+        if (!e.expectWireType(WireType.LengthDelimited)) break;
+        let vr = e.readMessage();
+        if (vr === null) break;
+        // a repeated value field merges into the previous one
+        if (!this.readValue(vr!, value, depth)) return this.propagate(outer, vr!.error, "invalid value");
+      } else {
+        if (!e.skipField()) break;
+      }
+    }
+    if (!e.ok) return this.propagate(outer, e.error, "");
+    s.set(key, value);
+    return true;
+  }
+
+  /** Moves a nested reader's error to the outer reader. */
+  propagate(outer: ProtoReader, first: string, second: string): bool {
+    let msg = first;
+    if (msg.length == 0) msg = second;
+    if (outer.error.length == 0) {
+      outer.error = msg;
+      outer.pos = outer.end;
+    }
+    return false;
+  }
+
+  /** Reads Value fields from `r` into `v` (merging). */
+  readValue(r: ProtoReader, v: StructValue, depth: i32): bool {
+    while (r.readTag()) {
+      let f = r.fieldNumber;
+      if (f == 1) {
+        if (!r.expectWireType(WireType.Varint)) return false;
+        r.readVarint();
+        if (!r.ok) return false;
+        this.setKind(v, StructKind.Null);
+      } else if (f == 2) {
+        if (!r.expectWireType(WireType.Fixed64)) return false;
+        let x = r.readDouble();
+        if (!r.ok) return false;
+        this.setKind(v, StructKind.Number);
+        v.numberValue = x;
+      } else if (f == 3) {
+        if (!r.expectWireType(WireType.LengthDelimited)) return false;
+        let s = r.readString();
+        if (s === null) return false;
+        this.setKind(v, StructKind.String);
+        v.stringValue = s!;
+      } else if (f == 4) {
+        if (!r.expectWireType(WireType.Varint)) return false;
+        let b = r.readBool();
+        if (!r.ok) return false;
+        this.setKind(v, StructKind.Bool);
+        v.boolValue = b;
+      } else if (f == 5) {
+        if (!r.expectWireType(WireType.LengthDelimited)) return false;
+        let sub = r.readMessage();
+        if (sub === null) return false;
+        if (v.kind != StructKind.Struct) {
+          this.setKind(v, StructKind.Struct);
+          v.structValue = new Struct();
+        }
+        if (!this.readStruct(sub!, v.structValue!, depth + 1)) return this.propagate(r, sub!.error, "");
+      } else if (f == 6) {
+        if (!r.expectWireType(WireType.LengthDelimited)) return false;
+        let sub = r.readMessage();
+        if (sub === null) return false;
+        if (v.kind != StructKind.List) {
+          this.setKind(v, StructKind.List);
+          v.listValue = new Array<StructValue>();
+        }
+        if (!this.readList(sub!, v.listValue!, depth + 1)) return this.propagate(r, sub!.error, "");
+      } else {
+        if (!r.skipField()) return false;
+      }
+    }
+    return r.ok;
+  }
+
+  /** Switches the oneof, clearing what the previous kind held. */
+  setKind(v: StructValue, kind: StructKind): void {
+    if (v.kind == kind) return;
+    v.kind = kind;
+    v.numberValue = 0;
+    v.stringValue = "";
+    v.boolValue = false;
+    v.structValue = null;
+    v.listValue = null;
+  }
+
+  readList(r: ProtoReader, items: Array<StructValue>, depth: i32): bool {
+    if (depth > this.maxDepth) return r.fail("nesting deeper than " + this.maxDepth.toString() + " levels");
+    while (r.readTag()) {
+      if (r.fieldNumber == 1) {
+        if (!r.expectWireType(WireType.LengthDelimited)) return false;
+        let vr = r.readMessage();
+        if (vr === null) return false;
+        let v = new StructValue();
+        if (!this.readValue(vr!, v, depth)) return this.propagate(r, vr!.error, "");
+        items.push(v);
+      } else {
+        if (!r.skipField()) return false;
+      }
+    }
+    return r.ok;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Deterministic encoding
+
+class SortEntry {
+  constructor(public key: ArrayBuffer, public keyString: string, public value: StructValue) {}
+}
+
+function compareKeyBytes(a: SortEntry, b: SortEntry): i32 {
+  let la = a.key.byteLength;
+  let lb = b.key.byteLength;
+  let n = la < lb ? la : lb;
+  let pa = changetype<usize>(a.key);
+  let pb = changetype<usize>(b.key);
+  for (let i = 0; i < n; i++) {
+    let x = <i32>load<u8>(pa + <usize>i);
+    let y = <i32>load<u8>(pb + <usize>i);
+    if (x != y) return x - y;
+  }
+  return la - lb;
+}
+
+/** Serializes `s` deterministically (see the header comment). */
+export function encodeStruct(s: Struct): Uint8Array {
+  let w = new ProtoWriter(256);
+  encodeStructInto(w, s);
+  return w.finish();
+}
+
+/** Appends the serialized fields of Struct `s` to `w` (no outer tag/length). */
+export function encodeStructInto(w: ProtoWriter, s: Struct): void {
+  let n = s.keys.length;
+  let entries = new Array<SortEntry>(0);
+  for (let i = 0; i < n; i++) {
+    let k = s.keys[i];
+    entries.push(new SortEntry(String.UTF8.encode(k, false), k, s.values[i]));
+  }
+  if (n > 1) entries.sort(compareKeyBytes);
+  for (let i = 0; i < n; i++) {
+    let e = entries[i];
+    let entryMark = w.beginMessage(1);
+    w.writeBytesField(1, changetype<usize>(e.key), e.key.byteLength);
+    let valueMark = w.beginMessage(2);
+    encodeValueInto(w, e.value);
+    w.endMessage(valueMark);
+    w.endMessage(entryMark);
+  }
+}
+
+/** Appends the serialized fields of Value `v` to `w` (no outer tag/length). */
+export function encodeValueInto(w: ProtoWriter, v: StructValue): void {
+  switch (v.kind) {
+    case StructKind.Null: w.writeVarintField(1, 0); break;
+    case StructKind.Number: w.writeDoubleField(2, v.numberValue); break;
+    case StructKind.String: w.writeStringField(3, v.stringValue); break;
+    case StructKind.Bool: w.writeBoolField(4, v.boolValue); break;
+    case StructKind.Struct: {
+      let mark = w.beginMessage(5);
+      let sv = v.structValue;
+      if (sv !== null) encodeStructInto(w, sv!);
+      w.endMessage(mark);
+      break;
+    }
+    case StructKind.List: {
+      let mark = w.beginMessage(6);
+      let items = v.listValue;
+      if (items !== null) {
+        let list = items!;
+        for (let i = 0; i < list.length; i++) {
+          let m = w.beginMessage(1);
+          encodeValueInto(w, list[i]);
+          w.endMessage(m);
+        }
+      }
+      w.endMessage(mark);
+      break;
+    }
+    default: break; // Unset: empty message
+  }
+}
