@@ -47,7 +47,7 @@ export class StreamContext {
   respTrailers: HeaderMap | null = null;
   reqBody: Uint8Array | null = null;
   respBody: Uint8Array | null = null;
-  constructor(readonly id: number, readonly vm: Vm, readonly root: RootContext, readonly stream: StreamHooks, readonly index: number) {}
+  constructor(public id: number, readonly vm: Vm, readonly root: RootContext, readonly stream: StreamHooks, readonly index: number) {}
   get plugin(): PluginInfo { return this.root.plugin; }
 }
 

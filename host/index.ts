@@ -7,5 +7,5 @@ export { encodePairs, decodePairs } from "./pairs.ts";
 export { encodePropertyInput } from "./property-input.ts";
 export { extractTags, type StatsTag } from "./prometheus.ts";
 export { DEFAULT_BUCKETS } from "./metrics.ts";
-// export { FastDriver } from "./fast-driver.ts";
+export { FastDriver, FastPathDiverged, type FastInput } from "./fast-driver.ts";
 export type * from "./types.ts";

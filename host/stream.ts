@@ -37,6 +37,8 @@ const CB = {
   response: { h: "proxy_on_response_headers", d: "proxy_on_response_body", t: "proxy_on_response_trailers" },
 } as const;
 
+export interface CallRecord { idx: number; fn: string; b: number; c: number; r: number; exists: boolean; local: boolean; other: boolean }
+
 export type StreamState = "decoding" | "upstream" | "encoding" | "done";
 
 /** A filter slot: a live context, a fail-closed placeholder, or nothing (fail-open skip). */
@@ -186,13 +188,13 @@ export class HttpStream implements StreamHooks {
     if (vm.failed) return this.failed(pass, pos, ev, slot.plugin, ctx);
     if (!ctx.created) {
       ctx.created = true;
-      vm.call(ctx, "proxy_on_context_create", ctx.id, ctx.root.id);
+      this.invoke(vm, ctx, "proxy_on_context_create", ctx.root.id);
       if (vm.failed) return this.failed(pass, pos, ev, slot.plugin, ctx);
     }
     const cb = CB[pass.dir];
     if (ev.t === "h") {
       if (resp) ctx.respHeaders = ev.map; else ctx.reqHeaders = ev.map;
-      const r = vm.call(ctx, cb.h, ctx.id, ev.map.size, ev.eos ? 1 : 0);
+      const r = this.invoke(vm, ctx, cb.h, ev.map.size, ev.eos ? 1 : 0);
       if (vm.failed) return this.failed(pass, pos, ev, slot.plugin, ctx);
       if (r === 0 || r === 2) {
         if (resp) ctx.respHeaders = null; else ctx.reqHeaders = null;
@@ -207,7 +209,7 @@ export class HttpStream implements StreamHooks {
       const prior = pass.buffered[pos];
       const data = prior ? concat([prior, ev.data]) : ev.data;
       if (resp) ctx.respBody = data; else ctx.reqBody = data;
-      const r = vm.call(ctx, cb.d, ctx.id, data.length, ev.eos ? 1 : 0);
+      const r = this.invoke(vm, ctx, cb.d, data.length, ev.eos ? 1 : 0);
       if (vm.failed) return this.failed(pass, pos, ev, slot.plugin, ctx);
       const now = (resp ? ctx.respBody : ctx.reqBody) ?? EMPTY;
       if (r === 0) {
@@ -221,7 +223,7 @@ export class HttpStream implements StreamHooks {
       return;
     }
     if (resp) ctx.respTrailers = ev.map; else ctx.reqTrailers = ev.map;
-    const r = vm.call(ctx, cb.t, ctx.id, ev.map.size);
+    const r = this.invoke(vm, ctx, cb.t, ev.map.size);
     if (vm.failed) return this.failed(pass, pos, ev, slot.plugin, ctx);
     if (r === 0) {
       if (resp) ctx.respTrailers = null; else ctx.reqTrailers = null;
@@ -309,6 +311,7 @@ export class HttpStream implements StreamHooks {
     this.localBy = idx;
     this.upstreamRequest = null;
     const { headers, body } = buildLocalReply(reply, this.info.requestHeaders);
+    this.localReplyInitial = { map: headers, list: headers.toList() };
     this.startEncoding(headers, [body], null, true, reply.details);
   }
 
@@ -331,13 +334,13 @@ export class HttpStream implements StreamHooks {
       if (!ctx.created) {
         // Context::log creates a never-created context so proxy_on_log still runs.
         ctx.created = true;
-        vm.call(ctx, "proxy_on_context_create", ctx.id, ctx.root.id);
+        this.invoke(vm, ctx, "proxy_on_context_create", ctx.root.id);
       }
       ctx.reqHeaders = this.info.requestHeaders;
       ctx.respHeaders = this.info.responseHeaders;
       ctx.respTrailers = this.info.responseTrailers;
       ctx.reqBody = ctx.respBody = ctx.reqTrailers = null;
-      vm.call(ctx, "proxy_on_log", ctx.id);
+      this.invoke(vm, ctx, "proxy_on_log");
       ctx.reqHeaders = ctx.respHeaders = ctx.respTrailers = null;
     }
     for (const slot of this.slots) {
@@ -345,8 +348,8 @@ export class HttpStream implements StreamHooks {
       const { ctx, vm } = slot;
       if (ctx.created && !ctx.destroyed) {
         ctx.destroyed = true;
-        vm.call(ctx, "proxy_on_done", ctx.id);
-        vm.call(ctx, "proxy_on_delete", ctx.id);
+        this.invoke(vm, ctx, "proxy_on_done");
+        this.invoke(vm, ctx, "proxy_on_delete");
       }
       ctx.destroyed = true;
       vm.contexts.delete(ctx.id);
@@ -354,6 +357,18 @@ export class HttpStream implements StreamHooks {
   }
 
   nowNs: () => bigint = () => 0n;
+
+  /** Set by FastDriver's probe run: every callback made, with its result. */
+  recorder: ((e: CallRecord) => void) | null = null;
+  /** The local reply's header map as first built, for FastDriver's replay. */
+  localReplyInitial: { map: HeaderMap; list: [string, string][] } | null = null;
+
+  private invoke(vm: Vm, ctx: StreamContext, fn: string, b = 0, c = 0): number {
+    const local = this.pendingLocal;
+    const r = vm.call(ctx, fn, ctx.id, b, c);
+    this.recorder?.({ idx: ctx.index, fn, b, c, r, exists: vm.has(fn), local: this.pendingLocal !== local, other: this.pendingContinue.length > 0 || this.pendingReset || vm.failed });
+    return r;
+  }
 
   /** Nothing can move the stream any more: act as Envoy's stream idle timeout would. */
   stall(): void {

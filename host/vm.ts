@@ -36,6 +36,8 @@ export class Vm {
   readonly services: HostServices;
   readonly maxMemoryPages: number;
   readonly contexts = new Map<number, AnyContext>();
+  /** Contexts of a FastDriver run in progress (kept out of `contexts` to avoid per-request Map churn). */
+  fastContexts: AnyContext[] | null = null;
   readonly roots = new Map<PluginInfo, RootContext>();
   private nextContextId = 1;
   private instance!: WebAssembly.Instance;
@@ -81,6 +83,12 @@ export class Vm {
   }
 
   allocContextId(): number { return this.nextContextId++; }
+
+  context(id: number): AnyContext | undefined {
+    const c = this.contexts.get(id);
+    if (c || !this.fastContexts) return c;
+    return this.fastContexts.find((x) => x.id === id);
+  }
 
   pages(): number { return this.memory.buffer.byteLength / 65536; }
 

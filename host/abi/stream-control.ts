@@ -52,7 +52,7 @@ export function streamControlImports(vm: Vm) {
       return WasmResult.Ok;
     },
     proxy_set_effective_context(id: number): number {
-      const ctx = vm.contexts.get(id >>> 0);
+      const ctx = vm.context(id >>> 0);
       if (!ctx) return WasmResult.BadArgument;
       vm.effective = ctx;
       return WasmResult.Ok;
