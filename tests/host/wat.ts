@@ -25,3 +25,13 @@ export function data(addr: number, s: string): string {
 export function arg(addr: number, s: string): string {
   return `(i32.const ${addr}) (i32.const ${Buffer.byteLength(s)})`;
 }
+
+/** Callbacks that just continue, for modules that only need a few callbacks of their own. */
+export const VM_OK = `
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))`;
+
+/** Messages of a log list, for compact assertions. */
+export function messages(logs: { message: string }[]): string[] {
+  return logs.map((l) => l.message);
+}
