@@ -140,6 +140,11 @@ export async function pushFilters(opts: PushOptions): Promise<PushResult> {
     if (opts.credentials) temp = writeTempAuthFile(host, opts.credentials);
     const authFile = temp?.path ?? opts.authFile;
     const client = new RegistryClient(host, { plainHttp: opts.plainHttp, credentials: opts.credentials, authFile: opts.authFile, env });
+    try {
+      await client.ping();
+    } catch (err) {
+      throw new PushError(`${(err as Error).message}. Nothing was pushed.`, []);
+    }
     const done = () => (pushed.length ? ` Pushed before the failure: ${pushed.map((p) => p.reference).join(", ")}.` : " Nothing was pushed.");
 
     for (const p of plan) {

@@ -89,6 +89,13 @@ export class RegistryClient {
     throw new RegistryError(`registry ${this.host}: unsupported auth challenge '${challenge}'`, 401);
   }
 
+  /** Fails with a clear message when nothing answers at the registry address (auth is not checked here). */
+  async ping(): Promise<void> {
+    const res = await this.send(`${this.baseUrl}/v2/`, { method: "GET" });
+    await res.body?.cancel();
+    if (res.status !== 200 && res.status !== 401) throw new RegistryError(`${this.baseUrl}/v2/ answered HTTP ${res.status}: not an OCI registry?`, res.status);
+  }
+
   /** GET/HEAD with auth negotiation; `scope` is the token scope, e.g. repository:wasm/x:pull. */
   async request(method: "GET" | "HEAD", path: string, scope: string, headers: Record<string, string> = {}): Promise<Response> {
     const url = `${this.baseUrl}${path}`;

@@ -58,19 +58,21 @@ export function parseLayoutTarget(target: string): { dir: string; tag: string } 
   return isLayout ? { dir, tag } : undefined;
 }
 
-function filterNameOf(a: LoadedArtifact, target: string): string {
+/** The filter an artifact claims to be: its title annotation, else the layout tag or repository name (minus -compat). */
+function filterNameOf(a: LoadedArtifact, layout: { dir: string; tag: string } | undefined, target: string): string {
   const title = a.manifest.annotations?.[ANNOTATION.title];
   if (title) return title;
-  const last = target.replace(/[@].*$/, "").replace(/:[^/:]*$/, "").split(/[/:]/).pop() ?? "";
-  return last.replace(/-compat$/, "");
+  const base = layout ? layout.tag : target.replace(/@.*$/, "").replace(/:[^/:]*$/, "").split("/").pop() ?? "";
+  return base.replace(/-compat$/, "");
 }
 
 export async function verifyArtifact(target: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const checks: Check[] = [];
   const report: VerifyReport = { ok: false, target, checks };
   let art: LoadedArtifact;
+  let layout: { dir: string; tag: string } | undefined;
   try {
-    const layout = parseLayoutTarget(target);
+    layout = parseLayoutTarget(target);
     art = layout
       ? readArtifactFromLayout(layout.dir, layout.tag, { schemas: opts.schemas })
       : await pullArtifact(target, { plainHttp: opts.plainHttp, credentials: opts.credentials, authFile: opts.authFile, env: opts.env, schemas: opts.schemas });
@@ -88,7 +90,7 @@ export async function verifyArtifact(target: string, opts: VerifyOptions = {}): 
   checks.push({ name: "fetch, schema, digests and sizes", status: "pass", detail: `manifest ${art.manifestDigest}, ${art.manifest.layers.length} layer(s), every blob matches its descriptor` });
   checks.push({ name: "Istio acceptance", status: "pass", detail: `${art.shape} shape${art.shape === "oci" ? " (exactly 2 layers, module layer present)" : " (last layer tar+gzip with plugin.wasm)"}, \\0asm magic present` });
 
-  const name = filterNameOf(art, target);
+  const name = filterNameOf(art, layout, target);
   report.filter = name;
   const moduleHex = sha256Hex(art.module);
   if (!opts.filtersJson || !existsSync(opts.filtersJson)) {
