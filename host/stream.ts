@@ -135,11 +135,19 @@ export class HttpStream implements StreamHooks {
 
   // --- the pipeline -------------------------------------------------------------------------
 
-  private pump(pass: Pass, from: number): void {
-    for (let pos = from; pos < pass.order.length; pos++) {
-      while (!pass.blocked[pos] && pass.queues[pos]!.length) {
+  /**
+   * Delivers queued events one per filter per sweep, so an event reaches every filter before
+   * the next one does (headers through the chain, then data), as Envoy iterates filters.
+   */
+  private pump(pass: Pass, _from: number): void {
+    let progress = true;
+    while (progress) {
+      progress = false;
+      for (let pos = 0; pos < pass.order.length; pos++) {
+        if (pass.blocked[pos] || !pass.queues[pos]!.length) continue;
         const ev = pass.queues[pos]!.shift()!;
         this.deliver(pass, pos, ev);
+        progress = true;
         if (this.afterCall(pass) === "abort" || this.active() !== pass) return;
       }
     }
