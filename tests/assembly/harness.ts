@@ -30,12 +30,19 @@ export interface Fixture {
 
 const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
 
-export async function loadFixture(name: string): Promise<Fixture> {
+/**
+ * Compiles and instantiates tests/assembly/fixtures/<name>.ts. Debug build by
+ * default; `optimize: true` (or AS_TEST_OPTIMIZE=1 for every suite) uses the
+ * release flags filters ship with (-O3z, --noAssert).
+ */
+export async function loadFixture(name: string, opts: { optimize?: boolean } = {}): Promise<Fixture> {
   const entry = path.join(here, "fixtures", `${name}.ts`);
-  let modPromise = moduleCache.get(entry);
+  const optimize = opts.optimize ?? process.env.AS_TEST_OPTIMIZE === "1";
+  const cacheKey = `${entry}:${optimize}`;
+  let modPromise = moduleCache.get(cacheKey);
   if (!modPromise) {
-    modPromise = compileAssemblyScript(entry, { optimize: false }).then((bin) => WebAssembly.compile(bin));
-    moduleCache.set(entry, modPromise);
+    modPromise = compileAssemblyScript(entry, { optimize }).then((bin) => WebAssembly.compile(bin as Uint8Array<ArrayBuffer>));
+    moduleCache.set(cacheKey, modPromise);
   }
   const mod = await modPromise;
   let memory: WebAssembly.Memory | undefined;
