@@ -186,7 +186,9 @@ export class Vm {
     this.failed = true;
     const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     const pages = this.pages();
-    const capped = pages >= this.maxMemoryPages ? ` (memory at its cap of ${this.maxMemoryPages} pages: memory.grow failed)` : "";
+    const capped = pages >= this.maxMemoryPages
+      ? ` (memory at its cap of ${this.maxMemoryPages} pages: memory.grow failed)`
+      : ` (memory: ${pages} of at most ${this.maxMemoryPages} pages)`;
     const plugin = this.current && this.current.kind !== undefined ? this.current.root.plugin : [...this.roots.keys()][0];
     const rec: TrapRecord = { plugin: plugin?.name ?? "", worker: this.worker, callback, message: `Function: ${callback} failed: Uncaught ${msg}${capped}` };
     this.failure = rec;
