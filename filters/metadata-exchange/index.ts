@@ -1,0 +1,212 @@
+// metadata-exchange: Istio-compatible peer metadata exchange over the
+// x-envoy-peer-metadata / x-envoy-peer-metadata-id headers (see README.md).
+//
+// Configure time: configuration parsed once, the local header values computed
+// once from node metadata, metric ids defined. Per request: a few header
+// calls, one direction property read, filter-state writes of cached bytes; a
+// peer is base64- and protobuf-decoded only the first time its id is seen.
+export * from "../../assembly/proxy";
+import {
+  RootContext, Context, registerRootContext, FilterHeadersStatusValues, HeaderMapTypeValues, LogLevelValues,
+  BufferTypeValues, MetricTypeValues, get_buffer_bytes, getHeaderBytes, addHeaderBytes, replaceHeaderBytes,
+  removeHeaderBytes, setPropertyBytes, propertyPath, getPropertyI64, defineMetric, increment_metric,
+  logAlways, logEnabled,
+} from "../../assembly";
+import { ConfigReader } from "../../assembly/config-reader";
+import { base64DecodeInto, base64DecodedMaxLength } from "../../assembly/base64";
+import {
+  decodePeer, lastPeerDecodeError, ExchangeKeys,
+  DOWNSTREAM_PEER, DOWNSTREAM_PEER_ID, UPSTREAM_PEER, UPSTREAM_PEER_ID,
+} from "../../assembly/peer-metadata";
+import { MxConfig, readConfig, DIRECTION_AUTO, DIRECTION_INBOUND, DIRECTION_OUTBOUND, DIRECTION_UNSPECIFIED } from "./config";
+import { PeerCache } from "./peer-cache";
+import { LocalMetadata, computeLocalMetadata } from "./local-metadata";
+
+/** Largest header value (metadata or id) we accept; larger ones mean an unknown peer. */
+const MAX_HEADER_BYTES: i32 = 8192;
+
+const HEADER_METADATA = String.UTF8.encode("x-envoy-peer-metadata");
+const HEADER_ID = String.UTF8.encode("x-envoy-peer-metadata-id");
+const FS_DOWNSTREAM_PEER = propertyPath([DOWNSTREAM_PEER]);
+const FS_DOWNSTREAM_PEER_ID = propertyPath([DOWNSTREAM_PEER_ID]);
+const FS_UPSTREAM_PEER = propertyPath([UPSTREAM_PEER]);
+const FS_UPSTREAM_PEER_ID = propertyPath([UPSTREAM_PEER_ID]);
+const PROP_DIRECTION = propertyPath(["xds", "listener_direction"]);
+const PROP_DIRECTION_LEGACY = propertyPath(["listener_direction"]);
+
+class MetadataExchangeRoot extends RootContext {
+  config: MxConfig = new MxConfig();
+  local: LocalMetadata = new LocalMetadata();
+  /** Node metadata was not readable at configure time: retry once on the first stream. */
+  localPending: bool = false;
+  cache: PeerCache = new PeerCache(0);
+  /** base64 output for the largest accepted header, allocated once. */
+  scratch: ArrayBuffer = new ArrayBuffer(base64DecodedMaxLength(MAX_HEADER_BYTES));
+  decodeErrors: u32 = u32.MAX_VALUE;
+  decoded: u32 = u32.MAX_VALUE;
+
+  onConfigure(configuration_size: u32): bool {
+    const reader = ConfigReader.parseBuffer(get_buffer_bytes(BufferTypeValues.PluginConfiguration, 0, configuration_size));
+    const config = readConfig(reader);
+    if (!reader.ok) {
+      for (let i = 0; i < reader.errors.length; i++) {
+        logAlways(LogLevelValues.error, "metadata-exchange: invalid configuration: " + reader.errors[i]);
+      }
+      return false;
+    }
+    this.config = config;
+    this.cache = new PeerCache(config.maxPeerCacheSize);
+    this.decodeErrors = defineMetric(MetricTypeValues.Counter, "metadata_exchange.decode_error");
+    this.decoded = defineMetric(MetricTypeValues.Counter, "metadata_exchange.peer_decoded");
+    this.local = computeLocalMetadata(config.keys);
+    this.localPending = !this.local.found;
+    return true;
+  }
+
+  createContext(context_id: u32): Context {
+    return new MetadataExchangeStream(context_id, this);
+  }
+
+  /** Recomputes the local values once if the root context could not read node metadata. */
+  ensureLocal(): void {
+    if (!this.localPending) return;
+    this.localPending = false;
+    this.local = computeLocalMetadata(this.config.keys);
+  }
+
+  decodeError(why: string): void {
+    increment_metric(this.decodeErrors, 1);
+    if (logEnabled(LogLevelValues.debug)) logAlways(LogLevelValues.debug, "metadata-exchange: unknown peer: " + why);
+  }
+
+  /**
+   * The peer's filter-state bytes for header value `metadata` (non-empty) sent
+   * with id `id` (null when none): from the cache, or decoded and cached.
+   * Null when the header does not decode (counted as a decode error).
+   */
+  learn(id: ArrayBuffer | null, metadata: ArrayBuffer): ArrayBuffer | null {
+    const len = metadata.byteLength;
+    if (len > MAX_HEADER_BYTES) {
+      this.decodeError("x-envoy-peer-metadata longer than 8192 bytes");
+      return null;
+    }
+    if (id !== null) {
+      const hit = this.cache.get(id!);
+      if (hit !== null) return hit;
+    }
+    const scratch = changetype<usize>(this.scratch);
+    const n = base64DecodeInto(changetype<usize>(metadata), len, scratch);
+    if (n < 0) {
+      this.decodeError("x-envoy-peer-metadata is not valid base64");
+      return null;
+    }
+    const peer = decodePeer(scratch, n);
+    if (peer === null) {
+      this.decodeError("x-envoy-peer-metadata: " + lastPeerDecodeError());
+      return null;
+    }
+    const bytes = peer!.encode(ExchangeKeys.Present).buffer;
+    if (id !== null) this.cache.put(id!, bytes);
+    increment_metric(this.decoded, 1);
+    if (logEnabled(LogLevelValues.debug)) {
+      let who = "(no id)";
+      if (id !== null) who = String.UTF8.decode(id!);
+      logAlways(LogLevelValues.debug, "metadata-exchange: decoded peer " + who + ": workload '" + peer!.workloadName +
+        "', namespace '" + peer!.namespace + "'; cache " + this.cache.size.toString() + "/" + this.config.maxPeerCacheSize.toString());
+    }
+    return bytes;
+  }
+}
+
+class MetadataExchangeStream extends Context {
+  direction: i32 = DIRECTION_AUTO;
+  /** The request carried a non-empty x-envoy-peer-metadata / -id (the response answers only then). */
+  metadataReceived: bool = false;
+  idReceived: bool = false;
+
+  constructor(context_id: u32, readonly root: MetadataExchangeRoot) {
+    super(context_id, root);
+  }
+
+  /** Direction of this stream: configured, else xds.listener_direction, else listener_direction, else 0. */
+  streamDirection(): i32 {
+    if (this.direction != DIRECTION_AUTO) return this.direction;
+    let d = this.root.config.direction;
+    if (d == DIRECTION_AUTO) {
+      let v = getPropertyI64(PROP_DIRECTION, -1);
+      if (v < 0) v = getPropertyI64(PROP_DIRECTION_LEGACY, DIRECTION_UNSPECIFIED);
+      d = <i32>v;
+      if (d != DIRECTION_INBOUND && d != DIRECTION_OUTBOUND) d = DIRECTION_UNSPECIFIED;
+    }
+    this.direction = d;
+    return d;
+  }
+
+  /**
+   * Removes the pair from `map` and records what it says in filter state.
+   * Returns 1 when a non-empty metadata header was present, 2 when a non-empty
+   * id was, 3 for both (what the response rule needs).
+   */
+  discover(map: HeaderMapTypeValues, fsPeer: ArrayBuffer, fsPeerId: ArrayBuffer): i32 {
+    const root = this.root;
+    let seen = 0;
+    let id = getHeaderBytes(map, HEADER_ID);
+    let usableId: ArrayBuffer | null = null;
+    let idTooLong = false;
+    if (id !== null) {
+      removeHeaderBytes(map, HEADER_ID);
+      if (id.byteLength > 0) {
+        seen |= 2;
+        if (id.byteLength > MAX_HEADER_BYTES) {
+          idTooLong = true;
+        } else {
+          setPropertyBytes(fsPeerId, id);
+          usableId = id;
+        }
+      }
+    }
+    const metadata = getHeaderBytes(map, HEADER_METADATA);
+    if (metadata !== null) {
+      removeHeaderBytes(map, HEADER_METADATA);
+      if (metadata.byteLength > 0) {
+        seen |= 1;
+        if (idTooLong) {
+          root.decodeError("x-envoy-peer-metadata-id longer than 8192 bytes");
+        } else {
+          const peer = root.learn(usableId, metadata);
+          if (peer !== null) setPropertyBytes(fsPeer, peer);
+        }
+      }
+    } else if (idTooLong) {
+      root.decodeError("x-envoy-peer-metadata-id longer than 8192 bytes");
+    }
+    return seen;
+  }
+
+  onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const root = this.root;
+    root.ensureLocal();
+    const seen = this.discover(HeaderMapTypeValues.RequestHeaders, FS_DOWNSTREAM_PEER, FS_DOWNSTREAM_PEER_ID);
+    this.metadataReceived = (seen & 1) != 0;
+    this.idReceived = (seen & 2) != 0;
+    if (this.streamDirection() != DIRECTION_INBOUND) {
+      const local = root.local;
+      if (local.header.byteLength > 0) replaceHeaderBytes(HeaderMapTypeValues.RequestHeaders, HEADER_METADATA, local.header);
+      if (local.id.byteLength > 0) replaceHeaderBytes(HeaderMapTypeValues.RequestHeaders, HEADER_ID, local.id);
+    }
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onResponseHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const root = this.root;
+    this.discover(HeaderMapTypeValues.ResponseHeaders, FS_UPSTREAM_PEER, FS_UPSTREAM_PEER_ID);
+    if (this.streamDirection() != DIRECTION_OUTBOUND) {
+      const local = root.local;
+      if (this.metadataReceived && local.header.byteLength > 0) addHeaderBytes(HeaderMapTypeValues.ResponseHeaders, HEADER_METADATA, local.header);
+      if (this.idReceived && local.id.byteLength > 0) addHeaderBytes(HeaderMapTypeValues.ResponseHeaders, HEADER_ID, local.id);
+    }
+    return FilterHeadersStatusValues.Continue;
+  }
+}
+
+registerRootContext((context_id: u32) => new MetadataExchangeRoot(context_id) as RootContext, "metadata_exchange");
