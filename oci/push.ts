@@ -104,7 +104,10 @@ export async function pushFilters(opts: PushOptions): Promise<PushResult> {
   const registry = namespace ? `${host}/${namespace}` : host;
   const variants = opts.variants?.length ? opts.variants : [...VARIANTS];
 
-  const pkg = packageFilters({ ...opts, projectRoot: root, outDir: opts.layoutDir ?? "dist/oci" });
+  // The layout always holds every filter and variant (pushing a subset must not shrink dist/oci).
+  const pkg = packageFilters({ ...opts, projectRoot: root, outDir: opts.layoutDir ?? "dist/oci", only: undefined });
+  const unknown = (opts.only ?? []).filter((n) => !pkg.artifacts.some((a) => a.name === n));
+  if (unknown.length) throw new Error(`unknown filter(s) ${unknown.join(", ")}`);
   const tag = opts.tag ?? pkg.provenance.version;
   if (!/^[\w][\w.-]{0,120}$/.test(tag)) throw new Error(`invalid tag '${tag}'`);
   const rel = path.relative(root, pkg.layoutDir);
@@ -116,7 +119,7 @@ export async function pushFilters(opts: PushOptions): Promise<PushResult> {
     tool = opts.tool ?? "oras";
   }
 
-  const selected = pkg.artifacts.filter((a) => variants.includes(a.variant));
+  const selected = pkg.artifacts.filter((a) => variants.includes(a.variant) && (!opts.only?.length || opts.only.includes(a.name)));
   const plan = selected.map((a) => {
     const repository = namespace ? `${namespace}/${a.name}` : a.name;
     const rtag = registryTag(tag, a.variant);

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { digestOf, loadOciSchemas, MT, pullArtifact, pushFilters, readArtifactFromLayout, type PushResult, type PackagedArtifact } from "../../oci/index.ts";
-import { packageFilters } from "../../oci/index.ts";
+import { layoutTags, packageFilters } from "../../oci/index.ts";
 import { FIXTURE_FILTERS, makeFixtureProject, SCHEMA_DIR, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { registrySuite, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.ts";
 import { cli } from "./helpers/cli.ts";
@@ -125,5 +125,7 @@ registrySuite("push to a real registry, read back with skopeo", () => {
       `skopeo copy --preserve-digests --dest-tls-verify=false oci:dist/oci:header-auth-compat docker://${reg.host}/dry/header-auth:0.1.0-compat    # expect ${p("header-auth-compat")}`,
     ]);
     await expect(skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${reg.host}/dry/header-auth:0.1.0`])).rejects.toThrow();
+    // pushing a subset leaves the whole layout in place
+    expect(layoutTags(path.join(fx.root, "dist", "oci"))).toHaveLength(FIXTURE_FILTERS.length * 2);
   });
 });
