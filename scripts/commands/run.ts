@@ -1,7 +1,185 @@
-// Placeholder until its issue lands: says so instead of pretending to work.
-export const summary = "(not yet implemented)";
+// `mesh-filters run`: streams from a JSON Lines file through a chain of plugins on the
+// Envoy-faithful host (host/), one JSON line out per stream. Contract: issue 3 / host/README.md.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { ProxyWasmHost, PluginLoadError, type Plugin, type SendInput, type SendResult, type StatsTag } from "../../host/index.ts";
+import { LOG_LEVELS, type LogLevel } from "../../host/constants.ts";
 
-export async function run(_argv: string[]): Promise<number> {
-  console.error("mesh-filters run: not implemented yet");
-  return 1;
+export const summary = "run JSON Lines requests through a chain of Wasm plugins on the Envoy-faithful host";
+
+const HELP = `Usage: mesh-filters run --plugin <file.wasm> [--root-id ID] [--config <file.json|inline JSON>]
+                        [--plugin ...] [--node <node.json>] [--stats-tags <tags.json>]
+                        --requests <file.jsonl> [--metrics prometheus] [--log-level info]
+
+Plugins form one chain in the order given; --root-id and --config apply to the --plugin
+before them (no --root-id = empty root id, as in an Envoy configuration that names none).
+Input: one stream per line:
+  {"request":{"headers":[["name","value"]],"body":"...","trailers":[...]},
+   "upstream":{"status":200,"headers":[...],"body":"..."},
+   "properties":{"xds.listener_direction":1,"source.address":"10.0.0.1:5555"}}
+Output: one line per stream:
+  {"upstreamRequest":{"headers":[...],"body":"..."}|null,
+   "response":{"status":N,"headers":[...],"body":"...","local":bool,"details":"..."},
+   "filterState":{"wasm.key":"value"},"logs":[{"level":"info","plugin":"...","message":"..."}]}
+Values that are not printable UTF-8 are written as "base64:<standard base64>".
+With --metrics prometheus the Prometheus text follows the last stream.
+--log-level (default info, Envoy's default) drops module log lines below it.`;
+
+class UsageError extends Error {}
+
+interface PluginArg { file: string; rootId?: string; config?: string }
+
+function parse(argv: string[]) {
+  const plugins: PluginArg[] = [];
+  let node: string | undefined, statsTags: string | undefined, requests: string | undefined, metrics: string | undefined;
+  let logLevel: LogLevel = "info";
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === "--help" || flag === "-h") return null;
+    const value = argv[i + 1];
+    if (value === undefined) throw new UsageError(`${flag} needs a value`);
+    i++;
+    switch (flag) {
+      case "--plugin": plugins.push({ file: value }); break;
+      case "--root-id":
+      case "--config": {
+        const last = plugins[plugins.length - 1];
+        if (!last) throw new UsageError(`${flag} must follow the --plugin it applies to`);
+        if (flag === "--root-id") last.rootId = value; else last.config = value;
+        break;
+      }
+      case "--node": node = value; break;
+      case "--log-level":
+        if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+        logLevel = value as LogLevel; break;
+      case "--stats-tags": statsTags = value; break;
+      case "--requests": requests = value; break;
+      case "--metrics":
+        if (value !== "prometheus") throw new UsageError(`--metrics supports only "prometheus"`);
+        metrics = value; break;
+      default: throw new UsageError(`unknown option ${flag}`);
+    }
+  }
+  if (!plugins.length) throw new UsageError("at least one --plugin is required");
+  if (!requests) throw new UsageError("--requests is required");
+  return { plugins, node, statsTags, requests, metrics, logLevel };
+}
+
+function readJsonFile(file: string, what: string): unknown {
+  let text: string;
+  try { text = readFileSync(file, "utf8"); } catch (e) { throw new Error(`${what} ${file}: cannot read: ${(e as Error).message}`); }
+  try { return JSON.parse(text); } catch (e) { throw new Error(`${what} ${file}: invalid JSON: ${(e as Error).message}`); }
+}
+
+/** --config: a readable file's bytes, else the argument itself when it is JSON. */
+function configBytes(arg: string): string {
+  if (existsSync(arg)) return readFileSync(arg, "utf8");
+  try { JSON.parse(arg); } catch { throw new Error(`--config ${arg}: neither a readable file nor valid inline JSON`); }
+  return arg;
+}
+
+const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Printable UTF-8 as text, anything else as "base64:...". */
+export function printable(b: Uint8Array): string {
+  try {
+    const s = fatalUtf8.decode(b);
+    // eslint-disable-next-line no-control-regex
+    if (!/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s)) return s;
+  } catch { /* not UTF-8 */ }
+  return "base64:" + Buffer.from(b).toString("base64");
+}
+
+function checkLine(v: unknown, where: string): SendInput {
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error(`${where}: a stream must be a JSON object`);
+  const o = v as Record<string, unknown>;
+  const req = o.request as Record<string, unknown> | undefined;
+  if (!req || typeof req !== "object") throw new Error(`${where}: "request" object is required`);
+  const pairs = (x: unknown, name: string) => {
+    if (x === undefined) return;
+    if (!Array.isArray(x) || !x.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string")) {
+      throw new Error(`${where}: ${name} must be an array of ["name","value"] pairs`);
+    }
+  };
+  pairs(req.headers ?? [], "request.headers");
+  pairs(req.trailers, "request.trailers");
+  if (req.body !== undefined && typeof req.body !== "string") throw new Error(`${where}: request.body must be a string`);
+  const up = o.upstream as Record<string, unknown> | undefined;
+  if (up !== undefined) {
+    if (typeof up !== "object" || up === null) throw new Error(`${where}: "upstream" must be an object`);
+    pairs(up.headers, "upstream.headers");
+    pairs(up.trailers, "upstream.trailers");
+    if (up.status !== undefined && !Number.isInteger(up.status)) throw new Error(`${where}: upstream.status must be an integer`);
+    if (up.body !== undefined && typeof up.body !== "string") throw new Error(`${where}: upstream.body must be a string`);
+  }
+  if (o.properties !== undefined && (typeof o.properties !== "object" || o.properties === null || Array.isArray(o.properties))) {
+    throw new Error(`${where}: "properties" must be an object`);
+  }
+  return {
+    request: { headers: (req.headers as [string, string][]) ?? [], body: req.body as string | undefined, trailers: req.trailers as [string, string][] | undefined },
+    upstream: up as SendInput["upstream"],
+    properties: o.properties as SendInput["properties"],
+  };
+}
+
+function output(r: SendResult): string {
+  return JSON.stringify({
+    upstreamRequest: r.upstreamRequest && {
+      headers: r.upstreamRequest.headers, body: printable(r.upstreamRequest.body),
+      ...(r.upstreamRequest.trailers.length ? { trailers: r.upstreamRequest.trailers } : {}),
+    },
+    response: {
+      status: r.response.status, headers: r.response.headers, body: printable(r.response.body),
+      ...(r.response.trailers?.length ? { trailers: r.response.trailers } : {}),
+      local: r.response.local, details: r.response.details,
+    },
+    filterState: Object.fromEntries(Object.entries(r.filterState).map(([k, v]) => [k, printable(v)])),
+    logs: r.logs,
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let opts: ReturnType<typeof parse>;
+  try { opts = parse(argv); } catch (e) {
+    if (e instanceof UsageError) { console.error(`mesh-filters run: ${e.message}\n\n${HELP}`); return 2; }
+    throw e;
+  }
+  if (!opts) { console.log(HELP); return 0; }
+
+  const node = opts.node ? readJsonFile(opts.node, "--node") as { id?: string; cluster?: string; metadata?: Record<string, unknown> } : undefined;
+  const statsTags = opts.statsTags ? readJsonFile(opts.statsTags, "--stats-tags") as StatsTag[] : undefined;
+  if (statsTags && (!Array.isArray(statsTags) || !statsTags.every((t) => t && typeof t.tag_name === "string"))) {
+    throw new Error(`--stats-tags ${opts.statsTags}: expected an array of {"tag_name": "...", "regex": "..."}`);
+  }
+  let lines: string[];
+  try { lines = readFileSync(opts.requests, "utf8").split("\n"); } catch (e) {
+    throw new Error(`--requests ${opts.requests}: cannot read: ${(e as Error).message}`);
+  }
+  // Parse every line before running anything, so a bad file fails before any output.
+  const streams: SendInput[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    const where = `${opts.requests}:${i + 1}`;
+    let v: unknown;
+    try { v = JSON.parse(line); } catch (e) { throw new Error(`${where}: invalid JSON: ${(e as Error).message}`); }
+    streams.push(checkLine(v, where));
+  });
+
+  const host = new ProxyWasmHost({ node, statsTags, logLevel: opts.logLevel });
+  const plugins: Plugin[] = [];
+  for (const p of opts.plugins) {
+    try {
+      plugins.push(await host.loadPlugin({
+        module: p.file, name: path.basename(p.file).replace(/\.wasm$/, ""), rootId: p.rootId ?? "",
+        configuration: p.config === undefined ? undefined : configBytes(p.config),
+      }));
+    } catch (e) {
+      if (e instanceof PluginLoadError) throw new Error(`plugin ${p.file}: ${e.message}`);
+      throw e;
+    }
+  }
+  const chain = host.chain(plugins);
+  for (const s of streams) process.stdout.write(output(await chain.send(s)) + "\n");
+  if (opts.metrics === "prometheus") process.stdout.write(host.metrics.prometheus());
+  return 0;
 }
