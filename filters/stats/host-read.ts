@@ -1,0 +1,91 @@
+// Allocation-free reads of host values straight into a ByteBuffer (the per-request series key).
+// The host hands us a malloc'ed block; we copy it where we need it and free it at once.
+import * as imports from "../../assembly/imports";
+import { WasmResultValues } from "../../assembly";
+import { dataSlot, sizeSlot, resetSlots } from "../../assembly/runtime/host-memory";
+import { ByteBuffer } from "../../assembly/byte-buffer";
+
+export const ABSENT: u32 = 0xffffffff;
+
+export function pushU32(b: ByteBuffer, v: u32): void {
+  b.ensure(4);
+  store<u32>(b.dataStart + <usize>b.length, v);
+  b.length += 4;
+}
+
+export function pushU64(b: ByteBuffer, v: u64): void {
+  b.ensure(8);
+  store<u64>(b.dataStart + <usize>b.length, v);
+  b.length += 8;
+}
+
+function takeInto(b: ByteBuffer, ok: bool): i32 {
+  const ptr = load<u32>(dataSlot()) as usize;
+  const size = load<u32>(sizeSlot());
+  if (!ok) {
+    if (ptr != 0) heap.free(ptr);
+    pushU32(b, ABSENT);
+    return -1;
+  }
+  pushU32(b, size);
+  if (size > 0 && ptr != 0) b.pushBytes(ptr, <i32>size);
+  if (ptr != 0) heap.free(ptr);
+  return <i32>size;
+}
+
+/** Appends `u32 length` + the property's bytes (length ABSENT when the host has none). */
+export function appendProperty(b: ByteBuffer, path: ArrayBuffer): i32 {
+  resetSlots();
+  const r = imports.proxy_get_property(changetype<usize>(path), path.byteLength, dataSlot(), sizeSlot());
+  return takeInto(b, r == WasmResultValues.Ok);
+}
+
+/** Appends `u32 length` + the header's first value (length ABSENT when missing). */
+export function appendHeader(b: ByteBuffer, map: u32, key: ArrayBuffer): i32 {
+  resetSlots();
+  const r = imports.proxy_get_header_map_value(map, changetype<usize>(key), key.byteLength, dataSlot(), sizeSlot());
+  return takeInto(b, r == WasmResultValues.Ok);
+}
+
+/** An int64 property (8 bytes little-endian), `fallback` when absent or of another size. */
+export function readI64(path: ArrayBuffer, fallback: i64): i64 {
+  resetSlots();
+  const r = imports.proxy_get_property(changetype<usize>(path), path.byteLength, dataSlot(), sizeSlot());
+  const ptr = load<u32>(dataSlot()) as usize;
+  const size = load<u32>(sizeSlot());
+  let v = fallback;
+  if (r == WasmResultValues.Ok && size == 8 && ptr != 0) v = load<i64>(ptr);
+  if (ptr != 0) heap.free(ptr);
+  return v;
+}
+
+/** A bool property (1 byte), `fallback` when absent. */
+export function readBool(path: ArrayBuffer, fallback: bool): bool {
+  resetSlots();
+  const r = imports.proxy_get_property(changetype<usize>(path), path.byteLength, dataSlot(), sizeSlot());
+  const ptr = load<u32>(dataSlot()) as usize;
+  const size = load<u32>(sizeSlot());
+  let v = fallback;
+  if (r == WasmResultValues.Ok && size >= 1 && ptr != 0) v = load<u8>(ptr) != 0;
+  if (ptr != 0) heap.free(ptr);
+  return v;
+}
+
+/** Compares `len` bytes at `ptr` with `lit`. */
+export function bytesEqual(ptr: usize, len: i32, lit: ArrayBuffer): bool {
+  if (len != lit.byteLength) return false;
+  return memory.compare(ptr, changetype<usize>(lit), <usize>len) == 0;
+}
+
+/**
+ * A Map key for raw bytes: the bytes read as UTF-16 code units (one copy, no decoding), plus a
+ * final unit telling odd from even lengths. Never displayed.
+ */
+export function rawKey(ptr: usize, len: i32): string {
+  const units = (len + 1) >> 1;
+  const s = __new(<usize>(units + 1) << 1, idof<string>());
+  if (len > 0) memory.copy(s, ptr, <usize>len);
+  if (len & 1) store<u8>(s + <usize>len, 0);
+  store<u16>(s + (<usize>units << 1), <u16>(len & 1));
+  return changetype<string>(s);
+}

@@ -1,0 +1,344 @@
+// stats: Istio-compatible request metrics (istio_requests_total, istio_request_duration_milliseconds,
+// istio_request_bytes, istio_response_bytes) with Istio's 25 labels encoded in the stat name, so
+// Envoy's stats_tags extract them. Peers come from the filter state metadata-exchange writes.
+//
+// Per request (onLog) the filter reads a dozen host values straight into one reused byte buffer,
+// swapping the peer's Struct bytes and the cluster name for small cached indexes; those bytes are
+// the key of a map to the four metric ids. A hit costs the host reads, one key string and a lookup.
+export * from "../../assembly/proxy";
+import {
+  RootContext, Context, registerRootContext, LogLevelValues, BufferTypeValues, HeaderMapTypeValues,
+  get_buffer_bytes, logAlways, propertyPath, increment_metric, record_metric,
+} from "../../assembly";
+import { ConfigReader } from "../../assembly/config-reader";
+import { ByteBuffer } from "../../assembly/byte-buffer";
+import {
+  StatsConfig, parseConfig, DIRECTION_AUTO, DIRECTION_INBOUND, DIRECTION_OUTBOUND, METRIC_COUNT,
+  METRIC_REQUESTS_TOTAL, METRIC_REQUEST_DURATION, METRIC_REQUEST_BYTES, METRIC_RESPONSE_BYTES,
+} from "./config";
+import * as L from "./labels";
+import { WorkloadLabels, responseFlagsString, orUnknown } from "./labels";
+import { localWorkload, peerWorkload, unknownWorkload } from "./peer";
+import { DestService, KIND_METADATA, KIND_SPECIAL, KIND_NONE, isSpecialCluster, servicesFromMetadata } from "./dest-service";
+import { SeriesTable, SeriesEntry, NO_METRIC } from "./series";
+import { ABSENT, appendProperty, appendHeader, readI64, readBool, bytesEqual, rawKey, pushU32, pushU64 } from "./host-read";
+
+// Property paths and header names, encoded once.
+const P_XDS_DIRECTION = propertyPath(["xds", "listener_direction"]);
+const P_DIRECTION = propertyPath(["listener_direction"]);
+const P_DOWNSTREAM_PEER = propertyPath(["downstream_peer"]);
+const P_UPSTREAM_PEER = propertyPath(["upstream_peer"]);
+const P_XDS_CLUSTER_NAME = propertyPath(["xds", "cluster_name"]);
+const P_CLUSTER_NAME = propertyPath(["cluster_name"]);
+const P_XDS_CLUSTER_METADATA = propertyPath(["xds", "cluster_metadata"]);
+const P_CLUSTER_METADATA = propertyPath(["cluster_metadata"]);
+const P_XDS_ROUTE_NAME = propertyPath(["xds", "route_name"]);
+const P_ROUTE_NAME = propertyPath(["route_name"]);
+const P_RESPONSE_CODE = propertyPath(["response", "code"]);
+const P_RESPONSE_FLAGS = propertyPath(["response", "flags"]);
+const P_GRPC_STATUS = propertyPath(["response", "grpc_status"]);
+const P_MTLS = propertyPath(["connection", "mtls"]);
+const P_CONN_PEER_SAN = propertyPath(["connection", "uri_san_peer_certificate"]);
+const P_CONN_LOCAL_SAN = propertyPath(["connection", "uri_san_local_certificate"]);
+const P_UP_PEER_SAN = propertyPath(["upstream", "uri_san_peer_certificate"]);
+const P_UP_LOCAL_SAN = propertyPath(["upstream", "uri_san_local_certificate"]);
+const P_DURATION = propertyPath(["request", "duration"]);
+const P_REQUEST_TOTAL_SIZE = propertyPath(["request", "total_size"]);
+const P_RESPONSE_TOTAL_SIZE = propertyPath(["response", "total_size"]);
+const H_CONTENT_TYPE = String.UTF8.encode("content-type");
+const H_AUTHORITY = String.UTF8.encode(":authority");
+const GRPC_TYPES: ArrayBuffer[] = [
+  String.UTF8.encode("application/grpc"), String.UTF8.encode("application/grpc+proto"), String.UTF8.encode("application/grpc+json"),
+];
+const ROUTE_BLOCK_ALL = String.UTF8.encode("block_all");
+const ROUTE_ALLOW_ANY = String.UTF8.encode("allow_any");
+
+// Bounds of the caches that are keyed by what the network sends (peers, clusters, label combinations).
+const MAX_PEERS: i32 = 4096;
+const MAX_CLUSTERS: i32 = 4096;
+
+// String segments of the key, after the fixed part.
+const SEG_SOURCE_PRINCIPAL: i32 = 0;
+const SEG_DESTINATION_PRINCIPAL: i32 = 1;
+const SEG_HOST: i32 = 2;
+const SEG_DIMS: i32 = 3;
+
+class StatsRoot extends RootContext {
+  cfg: StatsConfig = new StatsConfig();
+  table: SeriesTable = new SeriesTable(new StatsConfig());
+  local: WorkloadLabels | null = null;
+  unknownPeer: WorkloadLabels = unknownWorkload();
+  peers: Map<string, WorkloadLabels> = new Map<string, WorkloadLabels>();
+  clusters: Map<string, DestService> = new Map<string, DestService>();
+  keys: Map<string, SeriesEntry> = new Map<string, SeriesEntry>();
+  maxKeys: i32 = 0;
+  nextIndex: u32 = 16;
+  blackHole: DestService = new DestService(2, KIND_SPECIAL, "", "BlackHoleCluster");
+  passthrough: DestService = new DestService(3, KIND_SPECIAL, "", "PassthroughCluster");
+  noCluster: DestService = new DestService(4, KIND_NONE, "", "");
+  kb: ByteBuffer = new ByteBuffer(512);
+  segOff: StaticArray<i32> = new StaticArray<i32>(SEG_DIMS + 16);
+
+  constructor(context_id: u32, readonly forced: i32) {
+    super(context_id);
+  }
+
+  onConfigure(configuration_size: u32): bool {
+    const reader = ConfigReader.parseBuffer(get_buffer_bytes(BufferTypeValues.PluginConfiguration, 0, configuration_size));
+    const cfg = parseConfig(reader, this.forced);
+    if (!reader.ok) {
+      for (let i = 0; i < reader.errors.length; i++) {
+        logAlways(LogLevelValues.error, "stats: invalid configuration: " + reader.errors[i]);
+      }
+      return false;
+    }
+    this.cfg = cfg;
+    this.table = new SeriesTable(cfg);
+    this.maxKeys = cfg.maxSeries * 2 + 64;
+    this.peers.clear();
+    this.clusters.clear();
+    this.keys.clear();
+    return true;
+  }
+
+  createContext(context_id: u32): Context {
+    return new StatsStream(context_id, this);
+  }
+
+  private clearCaches(): void {
+    this.peers.clear();
+    this.clusters.clear();
+    this.keys.clear();
+  }
+
+  private peer(inbound: bool): WorkloadLabels {
+    const kb = this.kb;
+    const start = kb.length;
+    const len = appendProperty(kb, inbound ? P_DOWNSTREAM_PEER : P_UPSTREAM_PEER);
+    let w = this.unknownPeer;
+    if (len > 0) {
+      const ptr = kb.dataStart + <usize>start + 4;
+      const key = rawKey(ptr, len);
+      if (this.peers.has(key)) {
+        w = this.peers.get(key);
+      } else {
+        const decoded = peerWorkload(ptr, len, this.nextIndex++);
+        if (decoded !== null) w = decoded;
+        if (this.peers.size >= MAX_PEERS) this.clearCaches();
+        this.peers.set(key, w);
+      }
+    }
+    kb.length = start;
+    return w;
+  }
+
+  private destService(): DestService {
+    const kb = this.kb;
+    const start = kb.length;
+    let len = appendProperty(kb, P_XDS_CLUSTER_NAME);
+    if (len < 0) { kb.length = start; len = appendProperty(kb, P_CLUSTER_NAME); }
+    let ds = this.noCluster;
+    if (len <= 0) {
+      kb.length = start;
+      let rl = appendProperty(kb, P_XDS_ROUTE_NAME);
+      if (rl < 0) { kb.length = start; rl = appendProperty(kb, P_ROUTE_NAME); }
+      const rp = kb.dataStart + <usize>start + 4;
+      if (rl > 0 && bytesEqual(rp, rl, ROUTE_BLOCK_ALL)) ds = this.blackHole;
+      else if (rl > 0 && bytesEqual(rp, rl, ROUTE_ALLOW_ANY)) ds = this.passthrough;
+    } else {
+      const ptr = kb.dataStart + <usize>start + 4;
+      const key = rawKey(ptr, len);
+      if (this.clusters.has(key)) {
+        ds = this.clusters.get(key);
+      } else {
+        const name = String.UTF8.decodeUnsafe(ptr, <usize>len);
+        const index = this.nextIndex++;
+        if (isSpecialCluster(name)) {
+          ds = new DestService(index, KIND_SPECIAL, "", name);
+        } else {
+          kb.length = start;
+          let ml = appendProperty(kb, P_XDS_CLUSTER_METADATA);
+          if (ml < 0) { kb.length = start; ml = appendProperty(kb, P_CLUSTER_METADATA); }
+          let found: DestService | null = null;
+          if (ml > 0) found = servicesFromMetadata(kb.dataStart + <usize>start + 4, ml, index);
+          if (found !== null) ds = found;
+          else ds = new DestService(index, KIND_NONE, "", "");
+        }
+        if (this.clusters.size >= MAX_CLUSTERS) this.clearCaches();
+        this.clusters.set(key, ds);
+      }
+    }
+    kb.length = start;
+    return ds;
+  }
+
+  /** Records the stream's metrics (onLog). */
+  record(): void {
+    const cfg = this.cfg;
+    if (this.local === null) this.local = localWorkload();
+    const kb = this.kb;
+    kb.clear();
+    let direction = cfg.direction;
+    if (direction == DIRECTION_AUTO) {
+      let d = readI64(P_XDS_DIRECTION, -1);
+      if (d < 0) d = readI64(P_DIRECTION, 0);
+      // UNSPECIFIED (0) or absent: Istio reports as the source (outbound) side.
+      direction = d == 1 ? DIRECTION_INBOUND : DIRECTION_OUTBOUND;
+    }
+    const inbound = direction == DIRECTION_INBOUND;
+    kb.pushByte(inbound ? 1 : 0);
+    const peer = this.peer(inbound);
+    pushU32(kb, peer.index);
+    const ds = this.destService();
+    pushU32(kb, ds.index);
+    const code = readI64(P_RESPONSE_CODE, 0);
+    pushU32(kb, <u32>code);
+    pushU64(kb, <u64>readI64(P_RESPONSE_FLAGS, 0));
+    // request_protocol: gRPC by content type.
+    const ctStart = kb.length;
+    const ctLen = appendHeader(kb, HeaderMapTypeValues.RequestHeaders, H_CONTENT_TYPE);
+    let grpc = false;
+    if (ctLen > 0) {
+      const p = kb.dataStart + <usize>ctStart + 4;
+      for (let i = 0; i < GRPC_TYPES.length; i++) if (bytesEqual(p, ctLen, GRPC_TYPES[i])) { grpc = true; break; }
+    }
+    kb.length = ctStart;
+    kb.pushByte(grpc ? 1 : 0);
+    if (grpc) pushU32(kb, <u32>readI64(P_GRPC_STATUS, 2));
+    if (inbound) kb.pushByte(readBool(P_MTLS, false) ? 1 : 0);
+    const seg = this.segOff;
+    seg[SEG_SOURCE_PRINCIPAL] = kb.length;
+    appendProperty(kb, inbound ? P_CONN_PEER_SAN : P_UP_LOCAL_SAN);
+    seg[SEG_DESTINATION_PRINCIPAL] = kb.length;
+    appendProperty(kb, inbound ? P_CONN_LOCAL_SAN : P_UP_PEER_SAN);
+    seg[SEG_HOST] = kb.length;
+    if (ds.kind != KIND_METADATA && !cfg.disableHostHeaderFallback) appendHeader(kb, HeaderMapTypeValues.RequestHeaders, H_AUTHORITY);
+    else pushU32(kb, ABSENT);
+    const dims = cfg.dimensions;
+    for (let d = 0; d < dims.length; d++) {
+      seg[SEG_DIMS + d] = kb.length;
+      const dim = dims[d];
+      if (dim.isHeader) appendHeader(kb, HeaderMapTypeValues.RequestHeaders, dim.key);
+      else appendProperty(kb, dim.key);
+    }
+
+    const key = rawKey(kb.dataStart, kb.length);
+    let entry: SeriesEntry;
+    if (this.keys.has(key)) {
+      entry = this.keys.get(key);
+    } else {
+      entry = this.resolve(inbound, peer, ds, <i32>code, grpc);
+      if (this.keys.size < this.maxKeys) this.keys.set(key, entry);
+    }
+
+    const ids = entry.ids;
+    if (ids[METRIC_REQUESTS_TOTAL] != NO_METRIC) increment_metric(ids[METRIC_REQUESTS_TOTAL], 1);
+    if (ids[METRIC_REQUEST_DURATION] != NO_METRIC) {
+      const ns = readI64(P_DURATION, 0);
+      record_metric(ids[METRIC_REQUEST_DURATION], ns > 0 ? <u64>(ns / 1000000) : 0);
+    }
+    if (ids[METRIC_REQUEST_BYTES] != NO_METRIC) {
+      const v = readI64(P_REQUEST_TOTAL_SIZE, 0);
+      record_metric(ids[METRIC_REQUEST_BYTES], v > 0 ? <u64>v : 0);
+    }
+    if (ids[METRIC_RESPONSE_BYTES] != NO_METRIC) {
+      const v = readI64(P_RESPONSE_TOTAL_SIZE, 0);
+      record_metric(ids[METRIC_RESPONSE_BYTES], v > 0 ? <u64>v : 0);
+    }
+    if (entry.overflow) increment_metric(this.table.overflowCounter, 1);
+  }
+
+  private segment(i: i32): string {
+    const kb = this.kb;
+    const off = this.segOff[i];
+    const len = load<u32>(kb.dataStart + <usize>off);
+    if (len == ABSENT || len == 0) return "";
+    return String.UTF8.decodeUnsafe(kb.dataStart + <usize>off + 4, <usize>len);
+  }
+
+  private segmentInt(i: i32): string {
+    const kb = this.kb;
+    const off = this.segOff[i];
+    const len = load<u32>(kb.dataStart + <usize>off);
+    if (len != 8) return this.segment(i);
+    return load<i64>(kb.dataStart + <usize>off + 4).toString();
+  }
+
+  /** Builds the label values for a new combination (Istio plugin.cc / context.cc rules). */
+  private resolve(inbound: bool, peer: WorkloadLabels, ds: DestService, code: i32, grpc: bool): SeriesEntry {
+    const cfg = this.cfg;
+    const local = this.local!;
+    let src = local;
+    let dst = peer;
+    if (inbound) { src = peer; dst = local; }
+    const v = new Array<string>(L.STANDARD_LABEL_COUNT);
+    v[L.REPORTER] = inbound ? "destination" : "source";
+    v[L.SOURCE_WORKLOAD] = src.workload;
+    v[L.SOURCE_WORKLOAD_NAMESPACE] = src.namespace;
+    v[L.SOURCE_PRINCIPAL] = orUnknown(this.segment(SEG_SOURCE_PRINCIPAL));
+    v[L.SOURCE_APP] = src.app;
+    v[L.SOURCE_VERSION] = src.version;
+    v[L.SOURCE_CANONICAL_SERVICE] = src.canonicalService;
+    v[L.SOURCE_CANONICAL_REVISION] = src.canonicalRevision;
+    v[L.SOURCE_CLUSTER] = src.cluster;
+    v[L.DESTINATION_WORKLOAD] = dst.workload;
+    v[L.DESTINATION_WORKLOAD_NAMESPACE] = dst.namespace;
+    v[L.DESTINATION_PRINCIPAL] = orUnknown(this.segment(SEG_DESTINATION_PRINCIPAL));
+    v[L.DESTINATION_APP] = dst.app;
+    v[L.DESTINATION_VERSION] = dst.version;
+    let host = "";
+    let name = "";
+    if (ds.kind == KIND_METADATA) {
+      host = ds.host;
+      name = ds.name;
+    } else {
+      if (!cfg.disableHostHeaderFallback) host = this.segment(SEG_HOST);
+      else if (inbound) host = local.canonicalLabel;
+      if (ds.kind == KIND_SPECIAL) name = ds.name;
+      else name = host;
+    }
+    v[L.DESTINATION_SERVICE] = orUnknown(host);
+    v[L.DESTINATION_SERVICE_NAME] = orUnknown(name);
+    v[L.DESTINATION_SERVICE_NAMESPACE] = dst.namespace;
+    v[L.DESTINATION_CANONICAL_SERVICE] = dst.canonicalService;
+    v[L.DESTINATION_CANONICAL_REVISION] = dst.canonicalRevision;
+    v[L.DESTINATION_CLUSTER] = dst.cluster;
+    v[L.REQUEST_PROTOCOL] = grpc ? "grpc" : "http";
+    // The fixed part of the key: dir(1) peer(4) cluster(4) code(4) flags(8) ...
+    const flags = load<u64>(this.kb.dataStart + 13);
+    v[L.RESPONSE_FLAGS] = responseFlagsString(flags);
+    if (inbound) {
+      const mtlsAt = 21 + 1 + (grpc ? 4 : 0);
+      v[L.CONNECTION_SECURITY_POLICY] = load<u8>(this.kb.dataStart + <usize>mtlsAt) != 0 ? "mutual_tls" : "none";
+    } else {
+      v[L.CONNECTION_SECURITY_POLICY] = "unknown";
+    }
+    v[L.RESPONSE_CODE] = code.toString();
+    if (grpc) v[L.GRPC_RESPONSE_STATUS] = load<i32>(this.kb.dataStart + 22).toString();
+    else v[L.GRPC_RESPONSE_STATUS] = "";
+    const dims = new Array<string>(cfg.dimensions.length);
+    for (let d = 0; d < cfg.dimensions.length; d++) {
+      if (cfg.dimensions[d].isInt) dims[d] = orUnknown(this.segmentInt(SEG_DIMS + d));
+      else dims[d] = orUnknown(this.segment(SEG_DIMS + d));
+    }
+    return this.table.resolve(v, dims, inbound);
+  }
+}
+
+class StatsStream extends Context {
+  constructor(context_id: u32, readonly root: StatsRoot) {
+    super(context_id, root);
+  }
+
+  onLog(): void {
+    this.root.record();
+  }
+}
+
+function newAuto(context_id: u32): RootContext { return new StatsRoot(context_id, DIRECTION_AUTO); }
+function newInbound(context_id: u32): RootContext { return new StatsRoot(context_id, DIRECTION_INBOUND); }
+function newOutbound(context_id: u32): RootContext { return new StatsRoot(context_id, DIRECTION_OUTBOUND); }
+
+registerRootContext(newAuto, "stats");
+registerRootContext(newInbound, "stats_inbound");
+registerRootContext(newOutbound, "stats_outbound");

@@ -1,0 +1,106 @@
+// Stat names and the series table: one metric id per (metric, label combination), at most
+// max_series combinations per metric; beyond that, new combinations share one overflow series.
+import { defineMetric, MetricTypeValues } from "../../assembly";
+import { StatsConfig, METRIC_COUNT, METRIC_NAMES, METRIC_REQUESTS_TOTAL } from "./config";
+import { STANDARD_LABELS, STANDARD_LABEL_COUNT, REPORTER } from "./labels";
+
+export const NO_METRIC: u32 = u32.MAX_VALUE;
+
+/** What a cached label combination resolves to: the four metric ids, and whether any overflowed. */
+export class SeriesEntry {
+  ids: StaticArray<u32> = new StaticArray<u32>(METRIC_COUNT);
+  overflow: bool = false;
+}
+
+/** Istio's StatGen::resolve (plugin.h:198-223): `<tag><vs><value><fs>` per label, then the metric name. */
+export function statName(cfg: StatsConfig, metric: i32, labels: Array<string>, dims: Array<string>): string {
+  const mc = cfg.metrics[metric];
+  const parts = new Array<string>();
+  for (let l = 0; l < STANDARD_LABEL_COUNT; l++) {
+    if (!mc.keep[l]) continue;
+    parts.push(STANDARD_LABELS[l]);
+    parts.push(cfg.valueSeparator);
+    parts.push(sanitize(labels[l], cfg.fieldSeparator));
+    parts.push(cfg.fieldSeparator);
+  }
+  for (let d = 0; d < cfg.dimensions.length; d++) {
+    if (!mc.keepDim[d]) continue;
+    parts.push(cfg.dimensions[d].name);
+    parts.push(cfg.valueSeparator);
+    parts.push(sanitize(dims[d], cfg.fieldSeparator));
+    parts.push(cfg.fieldSeparator);
+  }
+  parts.push(cfg.statPrefix);
+  parts.push("_");
+  parts.push(METRIC_NAMES[metric]);
+  return parts.join("");
+}
+
+/** A value must not end its field early: the field separator inside a value becomes '_'. */
+function sanitize(v: string, fs: string): string {
+  if (!v.includes(fs)) return v;
+  return v.replaceAll(fs, "_");
+}
+
+function metricType(metric: i32): MetricTypeValues {
+  if (metric == METRIC_REQUESTS_TOTAL) return MetricTypeValues.Counter;
+  return MetricTypeValues.Histogram;
+}
+
+export class SeriesTable {
+  private names: Array<Map<string, u32>> = new Array<Map<string, u32>>();
+  private overflowIds: StaticArray<u32> = new StaticArray<u32>(METRIC_COUNT * 2);
+  overflowCounter: u32 = NO_METRIC;
+
+  constructor(readonly cfg: StatsConfig) {
+    for (let m = 0; m < METRIC_COUNT; m++) {
+      this.names.push(new Map<string, u32>());
+      this.overflowIds[m * 2] = NO_METRIC;
+      this.overflowIds[m * 2 + 1] = NO_METRIC;
+    }
+  }
+
+  /** Number of distinct series of `metric` (the overflow series not counted). */
+  count(metric: i32): i32 {
+    return this.names[metric].size;
+  }
+
+  /** Resolves the four ids for one label combination (the slow path: string building, host calls). */
+  resolve(labels: Array<string>, dims: Array<string>, inbound: bool): SeriesEntry {
+    const cfg = this.cfg;
+    const e = new SeriesEntry();
+    for (let m = 0; m < METRIC_COUNT; m++) {
+      if (cfg.metrics[m].drop) { e.ids[m] = NO_METRIC; continue; }
+      const name = statName(cfg, m, labels, dims);
+      const table = this.names[m];
+      if (table.has(name)) { e.ids[m] = table.get(name); continue; }
+      if (table.size >= cfg.maxSeries) {
+        e.ids[m] = this.overflowId(m, labels, dims, inbound);
+        e.overflow = true;
+        continue;
+      }
+      const id = defineMetric(metricType(m), name);
+      table.set(name, id);
+      e.ids[m] = id;
+    }
+    if (e.overflow && this.overflowCounter == NO_METRIC) {
+      this.overflowCounter = defineMetric(MetricTypeValues.Counter, "mesh_stats_series_overflow_total");
+    }
+    return e;
+  }
+
+  /** The overflow series: the same label names, every value `overflow` except the reporter. */
+  private overflowId(metric: i32, labels: Array<string>, dims: Array<string>, inbound: bool): u32 {
+    const slot = metric * 2 + (inbound ? 1 : 0);
+    let id = this.overflowIds[slot];
+    if (id != NO_METRIC) return id;
+    const ol = new Array<string>(STANDARD_LABEL_COUNT);
+    for (let l = 0; l < STANDARD_LABEL_COUNT; l++) ol[l] = "overflow";
+    ol[REPORTER] = labels[REPORTER];
+    const od = new Array<string>(dims.length);
+    for (let d = 0; d < dims.length; d++) od[d] = "overflow";
+    id = defineMetric(metricType(metric), statName(this.cfg, metric, ol, od));
+    this.overflowIds[slot] = id;
+    return id;
+  }
+}
