@@ -31,15 +31,16 @@ const ALL_FILES = [
 ];
 
 /**
- * Where the schemas live: `$OCI_SCHEMA_DIR`, else `shared/schemas/oci` beside
- * the project (CI keeps shared/ next to the checkout), else beside this code's
- * own checkout. Undefined when none exists.
+ * Where the schemas live: `$OCI_SCHEMA_DIR`, else the copies vendored in
+ * oci/schemas/, else `shared/schemas/oci` beside the project. Undefined when
+ * none exists.
  */
 export function defaultSchemaDir(projectRoot: string): string | undefined {
   const candidates = [
     process.env.OCI_SCHEMA_DIR,
+    // Vendored copies (oci/schemas/README.md): present in every checkout.
+    fileURLToPath(new URL("./schemas", import.meta.url)),
     path.resolve(projectRoot, "..", "shared", "schemas", "oci"),
-    fileURLToPath(new URL("../../shared/schemas/oci", import.meta.url)),
   ];
   return candidates.find((d): d is string => !!d && existsSync(path.join(d, FILES.manifest)));
 }
