@@ -28,6 +28,8 @@ export interface HostOptions {
   now?: () => bigint;
   /** Memory growth cap per VM in 64 KiB pages (default 16384 = 1 GiB). */
   maxMemoryPages?: number;
+  /** Keep every module log line in host.logs (default true; load loops turn it off). */
+  retainLogs?: boolean;
 }
 
 export interface LoadOptions {
@@ -54,6 +56,7 @@ export class ProxyWasmHost implements HostServices {
   readonly logs: LogEntry[] = [];
   readonly plugins: PluginRuntime[] = [];
   private readonly maxMemoryPages: number;
+  private readonly retainLogs: boolean;
   private readonly clock: () => bigint;
   private offsetNs = 0n;
   private readonly monoBase = process.hrtime.bigint();
@@ -75,6 +78,7 @@ export class ProxyWasmHost implements HostServices {
     this.metrics = new MetricsStore(opts.statsTags ?? []);
     this.clock = opts.now ?? (() => BigInt(Date.now()) * 1_000_000n);
     this.maxMemoryPages = opts.maxMemoryPages ?? 16384;
+    this.retainLogs = opts.retainLogs ?? true;
   }
 
   // --- HostServices ----------------------------------------------------------------------------
@@ -83,7 +87,7 @@ export class ProxyWasmHost implements HostServices {
   monotonicNs(): bigint { return process.hrtime.bigint() - this.monoBase + this.offsetNs; }
   httpUpstream(cluster: string): HttpCallHandler | undefined { return this.httpUpstreams.get(cluster); }
   grpcUpstream(service: string): GrpcCallHandler | undefined { return this.grpcUpstreams.get(service); }
-  log(entry: LogEntry): void { this.logs.push(entry); }
+  log(entry: LogEntry): void { if (this.retainLogs) this.logs.push(entry); }
 
   defer(work: () => unknown, deliver: (value: unknown, error?: unknown) => void): void {
     const p: Promise<void> = Promise.resolve()

@@ -1,7 +1,60 @@
-// Placeholder until its issue lands: says so instead of pretending to work.
-export const summary = "(not yet implemented)";
+// `mesh-filters bench`: per-request cost and memory of the references and every built filter
+// on the Envoy-faithful host. `--json` prints the contract object (docs/contracts.md).
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { loadCases } from "../bench/cases.ts";
+import { measure, type BenchResult } from "../bench/measure.ts";
 
-export async function run(_argv: string[]): Promise<number> {
-  console.error("mesh-filters bench: not implemented yet");
-  return 1;
+export const summary = "benchmark per-request cost and memory of the references and every built filter";
+
+const HELP = `Usage: mesh-filters bench [--json] [--requests N] [--runs R] [--case NAME]...
+
+Measures, for the floor (do-nothing WAT), noop-lean (do-nothing filter on our assembly/ layer),
+noop-stock (the same on proxy-runtime's stock entry points), every filter in build/filters.json
+(cases from filters/<name>/bench.json when present) and the chain of all filters: the median
+ns/request of R runs (default 5) over N requests in all (default 1,000,000), their spread, wasm
+memory pages before and after the N requests (after warm-up), module bytes and VM start time.`;
+
+export function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model.trim() ?? "unknown CPU"} x${cpus.length}, ${os.platform()} ${os.arch()}, Node ${process.version} (V8 ${process.versions.v8})`;
+}
+
+function table(results: BenchResult[]): string {
+  const head = ["case", "ns/req", "spread%", "pages before", "pages after", "module bytes", "VM start ms", "driver", "outcome"];
+  const rows = results.map((r) => [r.name, r.nsPerRequest.toFixed(1), r.spreadPercent.toFixed(1), String(r.memoryPagesBefore), String(r.memoryPagesAfter), String(r.moduleBytes), r.vmStartMs.toFixed(1), r.driver, r.outcome]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i >= 7 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");
+  return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: "boolean", default: false },
+      requests: { type: "string", default: "1000000" },
+      runs: { type: "string", default: "5" },
+      case: { type: "string", multiple: true },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) { console.log(HELP); return 0; }
+  const requests = Number(values.requests);
+  const runs = Number(values.runs);
+  if (!Number.isInteger(requests) || requests < 1) throw new Error(`--requests must be a positive integer, got ${values.requests}`);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+  const cases = await loadCases({ only: values.case });
+  const results: BenchResult[] = [];
+  for (const c of cases) {
+    if (!values.json) process.stderr.write(`bench: ${c.name}...\n`);
+    results.push(await measure(c, requests, runs));
+  }
+  if (values.json) {
+    console.log(JSON.stringify({ machine: machine(), requests, runs, results }));
+  } else {
+    console.log(`machine: ${machine()}\n${requests} requests per case in ${runs} runs; ns/req is the median run\n`);
+    console.log(table(results));
+  }
+  return 0;
 }

@@ -1,0 +1,90 @@
+// Runs one benchmark case: loads its plugins on a fresh host (timing VM start), drives requests
+// through host/'s FastDriver (or the general stream engine when the fast path does not apply),
+// and reports the median per-request cost of several runs, their spread, and memory pages.
+import { FastDriver, FastPathDiverged, ProxyWasmHost, type Plugin } from "../../host/index.ts";
+import { HeaderMap } from "../../host/headers.ts";
+import { NODE, type BenchCase } from "./cases.ts";
+
+export interface BenchResult {
+  name: string;
+  nsPerRequest: number;
+  memoryPagesBefore: number;
+  memoryPagesAfter: number;
+  moduleBytes: number;
+  /** Per-run ns/request, slowest minus fastest, as a share of the median. */
+  spreadPercent: number;
+  runsNs: number[];
+  vmStartMs: number;
+  requests: number;
+  driver: "fast" | "general";
+  outcome: string;
+}
+
+function pages(plugins: Plugin[]): number {
+  // Plugins sharing a VM count it once.
+  const vms = new Set(plugins.map((p) => p.vms[0]!));
+  let n = 0;
+  for (const vm of vms) n += vm.pages();
+  return n;
+}
+
+export async function measure(c: BenchCase, requests: number, runs: number): Promise<BenchResult> {
+  const host = new ProxyWasmHost({ node: NODE, logLevel: "critical", retainLogs: false });
+  const t0 = process.hrtime.bigint();
+  const plugins: Plugin[] = [];
+  for (const p of c.plugins) plugins.push(await host.loadPlugin({ module: p.module, name: p.name, rootId: p.rootId, configuration: p.configuration }));
+  const vmStartMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const chain = host.chain(plugins);
+
+  let run: (n: number) => void;
+  let driver: BenchResult["driver"] = "fast";
+  let outcome: string;
+  try {
+    const d = new FastDriver(chain, { requestHeaders: c.requestHeaders, response: c.response, properties: c.properties });
+    outcome = d.probe.local ? `local ${d.probe.status} ${d.probe.details}` : `upstream ${d.probe.status}`;
+    run = (n) => { d.run(n); };
+  } catch (e) {
+    if (!(e instanceof FastPathDiverged)) throw e;
+    driver = "general";
+    outcome = "";
+    run = (n) => {
+      for (let i = 0; i < n; i++) {
+        const s = chain.open({ request: { headers: c.requestHeaders }, properties: c.properties });
+        s.start();
+        if (s.state === "upstream") s.deliverUpstream(c.response.status, HeaderMap.from(c.response.headers ?? []), [], null);
+        if (s.state !== "done") throw new Error(`${c.name}: the stream does not complete synchronously; cannot benchmark it`);
+        outcome = s.response!.local ? `local ${s.response!.headers.get(":status")} ${s.response!.details}` : "upstream";
+      }
+    };
+  }
+
+  // Warm up (JIT, and the module's own caches and pools) before taking the baseline.
+  run(Math.min(20_000, Math.max(1, Math.floor(requests / 10))));
+  const memoryPagesBefore = pages(plugins);
+  const per = Math.max(1, Math.floor(requests / runs));
+  const runsNs: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = process.hrtime.bigint();
+    run(per);
+    runsNs.push(Number(process.hrtime.bigint() - t) / per);
+  }
+  const memoryPagesAfter = pages(plugins);
+  if (plugins.some((p) => p.failed)) throw new Error(`${c.name}: a plugin failed during the run: ${plugins.flatMap((p) => p.traps).map((t) => t.message).join("; ")}`);
+  const sorted = [...runsNs].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  return {
+    name: c.name,
+    nsPerRequest: round(median),
+    memoryPagesBefore,
+    memoryPagesAfter,
+    moduleBytes: c.plugins.reduce((a, p) => a + p.module.length, 0),
+    spreadPercent: round(((sorted[sorted.length - 1]! - sorted[0]!) / median) * 100),
+    runsNs: runsNs.map(round),
+    vmStartMs: round(vmStartMs),
+    requests: per * runs,
+    driver,
+    outcome,
+  };
+}
+
+function round(n: number): number { return Math.round(n * 10) / 10; }
