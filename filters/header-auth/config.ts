@@ -1,0 +1,296 @@
+// header-auth configuration: parsed and validated once (onConfigure), then
+// turned into the bytes the per-request path needs. Nothing in here runs per
+// request. Error messages name the field and never quote a secret.
+import { ConfigReader } from "../../assembly/config-reader";
+import { quoteForMessage } from "../../assembly/json";
+import { Sha256, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
+import { isHeaderName } from "../../assembly/http-token";
+import { serializePairs, HeaderPair } from "../../assembly";
+
+/**
+ * Our own hasher, reused for every request. Not sha256Into/sha256String: with
+ * asc 0.17 the `@lazy const shared = new Sha256()` behind them is never
+ * initialized in this module (no global.set in the start function), so they
+ * dereference null and trap.
+ */
+export const hasher: Sha256 = new Sha256();
+
+export const SOURCE_HEADER: i32 = 0;
+export const SOURCE_BEARER: i32 = 1;
+
+/** Presented credentials longer than this are rejected unhashed (invalid_credential). */
+export const MAX_CREDENTIAL_BYTES: i32 = 8192;
+
+export class Credential {
+  principal: string = "";
+  /** The principal as the upstream header value. */
+  principalBytes: ArrayBuffer = new ArrayBuffer(0);
+  /** Allowed methods (exact, case-sensitive); empty = any method. */
+  methods: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  /** Allowed path prefixes (on :path without the query); empty = any path. */
+  pathPrefixes: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  plaintext: bool = false;
+}
+
+export class HeaderAuthConfig {
+  credentials: Array<Credential> = new Array<Credential>();
+  /** SHA-256 digests of every credential's key, 32 bytes each, in credential order. */
+  digests: ArrayBuffer = new ArrayBuffer(0);
+  /** Credential sources in the order they are looked for (SOURCE_HEADER / SOURCE_BEARER). */
+  sources: Array<i32> = new Array<i32>();
+  header: string = "x-api-key";
+  headerBytes: ArrayBuffer = new ArrayBuffer(0);
+  stripCredential: bool = true;
+  principalHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
+  exemptPaths: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  exemptPrefixes: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  allowCorsPreflight: bool = false;
+  forbiddenStatus: u32 = 403;
+  // Prepared local replies.
+  missingHeaders: ArrayBuffer = new ArrayBuffer(0);
+  invalidHeaders: ArrayBuffer = new ArrayBuffer(0);
+  invalidBearerHeaders: ArrayBuffer = new ArrayBuffer(0);
+  forbiddenHeaders: ArrayBuffer = new ArrayBuffer(0);
+  missingBody: ArrayBuffer = new ArrayBuffer(0);
+  invalidBody: ArrayBuffer = new ArrayBuffer(0);
+  forbiddenBody: ArrayBuffer = new ArrayBuffer(0);
+  /** "credentials[0], credentials[2]" when plaintext keys are configured (for the one warning). */
+  plaintextPaths: string = "";
+}
+
+function isMethodToken(s: string): bool {
+  if (s.length == 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) continue; // A-Z
+    if (c >= 0x61 && c <= 0x7a) continue; // a-z
+    if (c >= 0x30 && c <= 0x39) continue; // 0-9
+    if (c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e
+      || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e) continue;
+    return false;
+  }
+  return true;
+}
+
+/** Visible ASCII, no spaces: safe as a header value, in JSON and in logs. */
+function isPrincipalName(s: string): bool {
+  if (s.length == 0 || s.length > 256) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** Printable ASCII without '"' and '\\': fits a quoted-string unescaped. */
+function isRealm(s: string): bool {
+  if (s.length > 256) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c == 0x22 || c == 0x5c) return false;
+  }
+  return true;
+}
+
+function isPathLike(s: string): bool {
+  if (s.length == 0 || s.charCodeAt(0) != 0x2f) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c == 0x3f || c == 0x23) return false; // no '?', '#', space, controls, non-ASCII
+  }
+  return true;
+}
+
+function readPathList(r: ConfigReader, name: string, out: Array<ArrayBuffer>, allowAbsentEmpty: bool): void {
+  const list = r.stringArray(name);
+  if (!allowAbsentEmpty && r.has(name) && list.length == 0 && r.ok) {
+    r.error(name, "must not be empty (omit the field to allow every path)");
+  }
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i];
+    if (!isPathLike(p)) {
+      r.error(name + "[" + i.toString() + "]", "must start with '/' and contain no query, fragment, spaces or non-ASCII characters");
+    } else {
+      out.push(String.UTF8.encode(p));
+    }
+  }
+}
+
+function pair(name: string, value: string): HeaderPair {
+  return new HeaderPair(String.UTF8.encode(name), String.UTF8.encode(value));
+}
+
+function jsonBody(error: string, reason: string): ArrayBuffer {
+  return String.UTF8.encode("{\"error\":\"" + error + "\",\"reason\":\"" + reason + "\"}");
+}
+
+/** Reads and validates the configuration; problems are collected in `r.errors`. */
+export function readConfig(r: ConfigReader): HeaderAuthConfig {
+  const cfg = new HeaderAuthConfig();
+
+  // Where the credential is read.
+  const header = r.string("header", "x-api-key");
+  if (!isHeaderName(header)) r.error("header", "must be a lower-case HTTP header name (token characters, not a pseudo-header)");
+  cfg.header = header;
+  cfg.headerBytes = String.UTF8.encode(header);
+
+  const principalHeader = r.string("principal_header", "x-auth-principal");
+  if (!isHeaderName(principalHeader)) {
+    r.error("principal_header", "must be a lower-case HTTP header name (token characters, not a pseudo-header)");
+  } else if (principalHeader == header) {
+    r.error("principal_header", "must differ from 'header'");
+  } else if (principalHeader == "authorization") {
+    r.error("principal_header", "must not be 'authorization'");
+  }
+  cfg.principalHeaderBytes = String.UTF8.encode(principalHeader);
+
+  if (r.has("sources")) {
+    const names = r.stringArray("sources");
+    if (names.length == 0 && r.ok) r.error("sources", "must not be empty");
+    for (let i = 0; i < names.length; i++) {
+      let s: i32 = -1;
+      if (names[i] == "header") s = SOURCE_HEADER;
+      else if (names[i] == "bearer") s = SOURCE_BEARER;
+      const field = "sources[" + i.toString() + "]";
+      if (s < 0) r.error(field, "must be one of header, bearer, got " + quoteForMessage(names[i]));
+      else if (cfg.sources.includes(s)) r.error(field, "duplicate source " + quoteForMessage(names[i]));
+      else cfg.sources.push(s);
+    }
+  } else {
+    r.raw("sources");
+    cfg.sources.push(SOURCE_HEADER);
+    cfg.sources.push(SOURCE_BEARER);
+  }
+  if (header == "authorization" && cfg.sources.includes(SOURCE_BEARER)) {
+    r.error("header", "must not be 'authorization' while the 'bearer' source is enabled");
+  }
+
+  cfg.stripCredential = r.bool("strip_credential", true);
+  readPathList(r, "exempt_paths", cfg.exemptPaths, true);
+  readPathList(r, "exempt_prefixes", cfg.exemptPrefixes, true);
+  cfg.allowCorsPreflight = r.bool("allow_cors_preflight", false);
+  const realm = r.string("realm", "mesh");
+  if (!isRealm(realm)) r.error("realm", "must be printable ASCII without '\"' or '\\', at most 256 characters");
+  cfg.forbiddenStatus = <u32>r.integer("forbidden_status", 403, 400, 599);
+
+  // Credentials.
+  if (!r.has("credentials")) {
+    r.raw("credentials");
+    r.error("credentials", "required field is missing");
+  }
+  const items = r.objectArray("credentials");
+  if (r.has("credentials") && items.length == 0 && r.ok) r.error("credentials", "must not be empty");
+  const digests = new Array<Uint8Array>();
+  const digestOwner = new Array<i32>();
+  const plaintext = new Array<string>();
+  for (let i = 0; i < items.length; i++) {
+    const c = items[i];
+    const cred = new Credential();
+    const principal = c.requiredString("principal");
+    if (c.has("principal") && !isPrincipalName(principal)) {
+      c.error("principal", "must be 1 to 256 visible ASCII characters (no spaces)");
+    }
+    for (let j = 0; j < cfg.credentials.length; j++) {
+      if (cfg.credentials[j].principal == principal && principal.length > 0) {
+        c.error("principal", "duplicate principal " + quoteForMessage(principal) + " (also " + "credentials[" + j.toString() + "])");
+        break;
+      }
+    }
+    cred.principal = principal;
+    cred.principalBytes = String.UTF8.encode(principal);
+
+    let digest: Uint8Array | null = null;
+    const hasDigest = c.has("key_sha256");
+    const hasKey = c.has("key");
+    if (hasDigest && hasKey) {
+      c.raw("key");
+      c.raw("key_sha256");
+      c.errorHere("set either 'key_sha256' or 'key', not both");
+    } else if (hasDigest) {
+      digest = c.hexBytes("key_sha256", SHA256_DIGEST_LENGTH);
+    } else if (hasKey) {
+      // The secret itself is never part of a message.
+      const key = c.string("key", "");
+      if (c.ok && key.length == 0) c.error("key", "must not be empty");
+      else if (key.length > 0) {
+        digest = hasher.reset().updateString(key).digest();
+        cred.plaintext = true;
+        plaintext.push(c.path);
+      }
+    } else {
+      c.errorHere("one of 'key_sha256' (preferred) or 'key' is required");
+    }
+    if (digest !== null) {
+      const d = digest!;
+      for (let j = 0; j < digests.length; j++) {
+        let same = true;
+        for (let k = 0; k < SHA256_DIGEST_LENGTH; k++) {
+          if (d[k] != digests[j][k]) { same = false; break; }
+        }
+        if (same) {
+          c.errorHere("same key as credentials[" + digestOwner[j].toString() + "]");
+          break;
+        }
+      }
+      digests.push(d);
+      digestOwner.push(i);
+    }
+
+    if (c.has("methods")) {
+      const methods = c.stringArray("methods");
+      if (methods.length == 0 && c.ok) c.error("methods", "must not be empty (omit the field to allow every method)");
+      for (let m = 0; m < methods.length; m++) {
+        if (!isMethodToken(methods[m])) c.error("methods[" + m.toString() + "]", "must be an HTTP method token");
+        else cred.methods.push(String.UTF8.encode(methods[m]));
+      }
+    } else {
+      c.raw("methods");
+    }
+    readPathList(c, "path_prefixes", cred.pathPrefixes, false);
+    c.rejectUnknown();
+    cfg.credentials.push(cred);
+  }
+  r.rejectUnknown();
+  if (!r.ok) return cfg;
+
+  // Everything below is derived from a valid configuration.
+  const all = new ArrayBuffer(digests.length * SHA256_DIGEST_LENGTH);
+  for (let j = 0; j < digests.length; j++) {
+    memory.copy(changetype<usize>(all) + <usize>(j * SHA256_DIGEST_LENGTH), digests[j].dataStart, SHA256_DIGEST_LENGTH);
+  }
+  cfg.digests = all;
+  cfg.plaintextPaths = plaintext.join(", ");
+
+  // Challenges (RFC 9110 §11.6.1): one WWW-Authenticate field per configured source, in order.
+  const apiKey = "ApiKey realm=\"" + realm + "\", header=\"" + header + "\"";
+  const bearer = "Bearer realm=\"" + realm + "\"";
+  const bearerInvalid = bearer + ", error=\"invalid_token\"";
+  const json = pair("content-type", "application/json");
+  const missing = new Array<HeaderPair>();
+  const invalid = new Array<HeaderPair>();
+  const invalidBearer = new Array<HeaderPair>();
+  missing.push(json);
+  invalid.push(json);
+  invalidBearer.push(json);
+  for (let i = 0; i < cfg.sources.length; i++) {
+    if (cfg.sources[i] == SOURCE_HEADER) {
+      missing.push(pair("www-authenticate", apiKey));
+      invalid.push(pair("www-authenticate", apiKey));
+      invalidBearer.push(pair("www-authenticate", apiKey));
+    } else {
+      missing.push(pair("www-authenticate", bearer));
+      invalid.push(pair("www-authenticate", bearer));
+      invalidBearer.push(pair("www-authenticate", bearerInvalid));
+    }
+  }
+  cfg.missingHeaders = serializePairs(missing);
+  cfg.invalidHeaders = serializePairs(invalid);
+  cfg.invalidBearerHeaders = serializePairs(invalidBearer);
+  const forbidden = new Array<HeaderPair>();
+  forbidden.push(json);
+  cfg.forbiddenHeaders = serializePairs(forbidden);
+  cfg.missingBody = jsonBody("unauthorized", "missing_credential");
+  cfg.invalidBody = jsonBody("unauthorized", "invalid_credential");
+  cfg.forbiddenBody = jsonBody("forbidden", "principal_not_allowed");
+  return cfg;
+}

@@ -1,0 +1,89 @@
+// Byte-level pieces of the per-request decision. Nothing here allocates.
+import { constantTimeEqualBytes } from "../../assembly/constant-time";
+import { SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
+
+/** Length of a :path up to (not including) its query or fragment. */
+export function pathLength(ptr: usize, len: i32): i32 {
+  for (let i = 0; i < len; i++) {
+    const c = load<u8>(ptr + <usize>i);
+    if (c == 0x3f || c == 0x23) return i; // '?' or '#'
+  }
+  return len;
+}
+
+export function bytesEqual(ptr: usize, len: i32, b: ArrayBuffer): bool {
+  const n = b.byteLength;
+  return len == n && (n == 0 || memory.compare(ptr, changetype<usize>(b), <usize>n) == 0);
+}
+
+export function hasPrefix(ptr: usize, len: i32, prefix: ArrayBuffer): bool {
+  const n = prefix.byteLength;
+  return len >= n && (n == 0 || memory.compare(ptr, changetype<usize>(prefix), <usize>n) == 0);
+}
+
+export function equalsAny(ptr: usize, len: i32, list: Array<ArrayBuffer>): bool {
+  for (let i = 0; i < list.length; i++) {
+    if (bytesEqual(ptr, len, unchecked(list[i]))) return true;
+  }
+  return false;
+}
+
+export function prefixOfAny(ptr: usize, len: i32, list: Array<ArrayBuffer>): bool {
+  for (let i = 0; i < list.length; i++) {
+    if (hasPrefix(ptr, len, unchecked(list[i]))) return true;
+  }
+  return false;
+}
+
+// Result of parseBearer: the token's bounds, or one of these.
+export const NOT_BEARER: i32 = -1;
+export const BAD_BEARER: i32 = -2;
+
+// @ts-ignore: decorator
+@inline function isOws(c: u32): bool {
+  return c == 0x20 || c == 0x09;
+}
+
+/**
+ * Parses an Authorization value as `Bearer <token>` (scheme case-insensitive,
+ * RFC 9110 §11.1). Returns the token's length and writes its offset to
+ * `offsetOut`; NOT_BEARER when the scheme is another one (or the value is
+ * empty); BAD_BEARER when the scheme is Bearer but the token is missing or
+ * contains whitespace.
+ */
+export function parseBearer(ptr: usize, len: i32, offsetOut: usize): i32 {
+  if (len < 6) return NOT_BEARER;
+  // "bearer", compared case-insensitively: b|0x20 equals a lower-case letter only for that letter.
+  if ((<u32>load<u8>(ptr) | 0x20) != 0x62 || (<u32>load<u8>(ptr, 1) | 0x20) != 0x65
+    || (<u32>load<u8>(ptr, 2) | 0x20) != 0x61 || (<u32>load<u8>(ptr, 3) | 0x20) != 0x72
+    || (<u32>load<u8>(ptr, 4) | 0x20) != 0x65 || (<u32>load<u8>(ptr, 5) | 0x20) != 0x72) return NOT_BEARER;
+  if (len == 6) return BAD_BEARER;
+  if (!isOws(<u32>load<u8>(ptr, 6))) return NOT_BEARER; // "Bearerx…" is another scheme
+  let start = 7;
+  while (start < len && isOws(<u32>load<u8>(ptr + <usize>start))) start++;
+  let end = len;
+  while (end > start && isOws(<u32>load<u8>(ptr + <usize>(end - 1)))) end--;
+  if (end == start) return BAD_BEARER;
+  for (let i = start; i < end; i++) {
+    if (isOws(<u32>load<u8>(ptr + <usize>i))) return BAD_BEARER;
+  }
+  store<i32>(offsetOut, start);
+  return end - start;
+}
+
+/**
+ * Index of the credential whose stored digest equals `digest`, or -1.
+ * Every stored digest is compared, with no early exit and no branch on the
+ * outcome, so the time taken does not depend on which credential (if any)
+ * matched.
+ */
+export function matchDigest(digests: ArrayBuffer, digest: usize): i32 {
+  const base = changetype<usize>(digests);
+  const n = digests.byteLength / SHA256_DIGEST_LENGTH;
+  let found: i32 = -1;
+  for (let i = 0; i < n; i++) {
+    const eq = constantTimeEqualBytes(base + <usize>(i * SHA256_DIGEST_LENGTH), SHA256_DIGEST_LENGTH, digest, SHA256_DIGEST_LENGTH);
+    found = select<i32>(i, found, eq);
+  }
+  return found;
+}
