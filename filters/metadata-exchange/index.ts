@@ -13,7 +13,7 @@ import {
   logAlways, logEnabled,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
-import { base64DecodeInto, base64DecodedMaxLength } from "../../assembly/base64";
+import { b64DecodeInto } from "./b64";
 import {
   decodePeer, lastPeerDecodeError, ExchangeKeys,
   DOWNSTREAM_PEER, DOWNSTREAM_PEER_ID, UPSTREAM_PEER, UPSTREAM_PEER_ID,
@@ -41,7 +41,7 @@ class MetadataExchangeRoot extends RootContext {
   localPending: bool = false;
   cache: PeerCache = new PeerCache(0);
   /** base64 output for the largest accepted header, allocated once. */
-  scratch: ArrayBuffer = new ArrayBuffer(base64DecodedMaxLength(MAX_HEADER_BYTES));
+  scratch: ArrayBuffer = new ArrayBuffer((MAX_HEADER_BYTES / 4 + 1) * 3);
   decodeErrors: u32 = u32.MAX_VALUE;
   decoded: u32 = u32.MAX_VALUE;
 
@@ -95,7 +95,7 @@ class MetadataExchangeRoot extends RootContext {
       if (hit !== null) return hit;
     }
     const scratch = changetype<usize>(this.scratch);
-    const n = base64DecodeInto(changetype<usize>(metadata), len, scratch);
+    const n = b64DecodeInto(changetype<usize>(metadata), len, scratch);
     if (n < 0) {
       this.decodeError("x-envoy-peer-metadata is not valid base64");
       return null;
