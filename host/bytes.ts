@@ -1,7 +1,6 @@
 // Small byte helpers shared by the host modules.
 export const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8");
-const decLatin = new TextDecoder("latin1");
 
 export const EMPTY = new Uint8Array(0);
 
@@ -10,15 +9,31 @@ export function toBytes(v: string | Uint8Array | undefined): Uint8Array {
   return typeof v === "string" ? enc.encode(v) : v;
 }
 
-export function utf8(b: Uint8Array): string {
-  return dec.decode(b);
+/** ASCII bytes to a string without TextDecoder's call overhead (most names and values are short). */
+function ascii(b: Uint8Array): string | null {
+  if (b.length > 256) return null;
+  let s = "";
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c > 0x7f) return null;
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
-/** Header names/values are octets in Envoy; keep them round-trippable. */
+export function utf8(b: Uint8Array): string {
+  return ascii(b) ?? dec.decode(b);
+}
+
+/** Header names/values are octets in Envoy; decoded as UTF-8 (ASCII fast path). */
 export function octets(b: Uint8Array): string {
-  // Fast path: ASCII only.
-  for (let i = 0; i < b.length; i++) if (b[i]! > 0x7f) return dec.decode(b);
-  return decLatin.decode(b);
+  return ascii(b) ?? dec.decode(b);
+}
+
+/** UTF-8 length of a string, and whether it is pure ASCII (then length = string length). */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 export function concat(parts: Uint8Array[]): Uint8Array {

@@ -9,3 +9,4 @@ export { extractTags, type StatsTag } from "./prometheus.ts";
 export { DEFAULT_BUCKETS } from "./metrics.ts";
 export { FastDriver, FastPathDiverged, type FastInput } from "./fast-driver.ts";
 export type * from "./types.ts";
+export type { NodeInfo } from "./proto.ts";

@@ -2,7 +2,7 @@
 // that turns a trap into a failed VM (cpp-host marks the VM failed and stops calling it).
 import { WasmResult, type AbiVersion } from "./constants.ts";
 import { MemoryFault, PluginLoadError, type TrapRecord } from "./errors.ts";
-import { enc, utf8 } from "./bytes.ts";
+import { enc, isAscii, utf8 } from "./bytes.ts";
 import { buildImports } from "./imports.ts";
 import type { AnyContext, RootContext } from "./contexts.ts";
 import type { HostServices } from "./services.ts";
@@ -95,7 +95,8 @@ export class Vm {
   // --- memory -------------------------------------------------------------------------------
 
   private refresh(): void {
-    if (this.u8.buffer !== this.memory.buffer) {
+    // memory.grow detaches the old buffer (length 0), which is cheaper to test than memory.buffer.
+    if (this.u8.length === 0) {
       this.u8 = new Uint8Array(this.memory.buffer);
       this.dv = new DataView(this.memory.buffer);
     }
@@ -140,6 +141,20 @@ export class Vm {
 
   /** cpp-host copyToPointerSize: empty data yields (0, 0) without calling malloc. */
   returnBytes(data: Uint8Array | string, ptrPtr: number, sizePtr: number): WasmResult {
+    if (typeof data === "string" && isAscii(data)) {
+      // Short ASCII strings (header values, ids) go straight into module memory.
+      const n = data.length;
+      const ptr = n ? this.mallocFn(n) >>> 0 : 0;
+      if (n) {
+        this.check(ptr, n);
+        if (ptr === 0) throw new MemoryFault(0, n, this.u8.length);
+        const u8 = this.u8;
+        for (let i = 0; i < n; i++) u8[ptr + i] = data.charCodeAt(i);
+      }
+      this.setU32(ptrPtr, ptr);
+      this.setU32(sizePtr, n);
+      return WasmResult.Ok;
+    }
     const b = typeof data === "string" ? enc.encode(data) : data;
     const ptr = b.length ? this.alloc(b) : 0;
     this.setU32(ptrPtr, ptr);
