@@ -159,6 +159,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length) throw new Error(`unexpected argument(s): ${positionals.join(" ")}`);
   if (!values.namespace) throw new Error(`--namespace is required\n\n${HELP}`);
   if (!values.selector) throw new Error(`--selector is required (e.g. app=my-app)\n\n${HELP}`);
+  const selector = parseSelector(values.selector);
   const istio = values.istio ?? DEFAULTS.istio;
   parseIstioVersion(istio);
   const variant = values["istio-variant"];
@@ -166,6 +167,8 @@ export async function run(argv: string[]): Promise<number> {
   const pullPolicy = values["pull-policy"];
   if (pullPolicy !== undefined && pullPolicy !== "IfNotPresent" && pullPolicy !== "Always") throw new Error(`--pull-policy must be IfNotPresent or Always`);
 
+  const platformsOut = parsePlatforms(values.platform, [...PLATFORMS]);
+  const platformsStdout = parsePlatforms(values.platform, ["wasmplugin"]);
   const only = values.filters ? values.filters.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
   const { filters, pushed } = loadInputs({ root, filtersJson: values["filters-json"], pushedJson, only });
   if (filters.length === 0) throw new Error("no filters selected");
@@ -180,7 +183,7 @@ export async function run(argv: string[]): Promise<number> {
     image,
     tag,
     namespace: values.namespace,
-    selector: parseSelector(values.selector),
+    selector,
     istio,
     istioVariant: variant,
     imagePullPolicy: pullPolicy as RenderOptions["imagePullPolicy"],
@@ -193,14 +196,13 @@ export async function run(argv: string[]): Promise<number> {
   };
 
   if (values.out) {
-    const files = renderFiles({ filters, options, platforms: parsePlatforms(values.platform, [...PLATFORMS]) });
+    const files = renderFiles({ filters, options, platforms: platformsOut });
     const outDir = path.resolve(values.out);
     writeFiles(outDir, files);
     for (const f of files) console.log(path.join(path.relative(process.cwd(), outDir) || ".", f.path));
     return 0;
   }
-  const platforms = parsePlatforms(values.platform, ["wasmplugin"]);
-  const all = renderFiles({ filters, options, platforms });
+  const all = renderFiles({ filters, options, platforms: platformsStdout });
   const files = all.filter((f) => /\/(chain|envoy)\.yaml$/.test(f.path));
   process.stdout.write(files.map((f) => f.content).join("---\n"));
   for (const p of all.filter((f) => f.path.endsWith("/workload-patch.yaml"))) {
