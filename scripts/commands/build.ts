@@ -6,18 +6,20 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { inspectAbiSurface } from "../lib/abi-surface.ts";
-import { compileDebug, compileRelease } from "../lib/compile-filter.ts";
+import { DEBUG_OPTIONS, RELEASE_OPTIONS } from "../lib/compile-filter.ts";
+import { compileMany } from "../lib/compile-pool.ts";
 import { discoverFilters, PROJECT_ROOT, type FilterBuild } from "../lib/project.ts";
 import { validateWasm } from "../lib/validate-wasm.ts";
 
 export const summary = "compile every filter to build/<name>.wasm, validate and ABI-check it, write build/filters.json";
 
-const HELP = `Usage: mesh-filters build [--filter NAME]... [--out DIR] [--quiet]
+const HELP = `Usage: mesh-filters build [--filter NAME]... [--out DIR] [--no-debug] [--quiet]
 
 Compiles filters/<name>/index.ts with AssemblyScript 0.17.14 into
 <out>/<name>.wasm (optimized) and <out>/<name>.debug.wasm (names kept), checks
 each with wabt and against the Proxy-Wasm ABI surface Envoy provides, and
-writes <out>/filters.json. Default out: build/.`;
+writes <out>/filters.json. Default out: build/. --no-debug skips the debug
+modules. Modules compile in parallel, one worker per core.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -26,6 +28,7 @@ export async function run(argv: string[]): Promise<number> {
       filter: { type: "string", multiple: true },
       out: { type: "string" },
       quiet: { type: "boolean", default: false },
+      "no-debug": { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -35,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const outDir = path.resolve(values.out ?? path.join(PROJECT_ROOT, "build"));
   const say = values.quiet ? () => {} : (s: string) => console.log(s);
-  const results = await buildFilters({ outDir, only: values.filter, progress: say });
+  const results = await buildFilters({ outDir, only: values.filter, debug: !values["no-debug"], progress: say });
   say("");
   say(formatSummary(results));
   return 0;
@@ -44,6 +47,8 @@ export async function run(argv: string[]): Promise<number> {
 export interface BuildOptions {
   outDir: string;
   only?: string[];
+  /** Also build <name>.debug.wasm (default true). */
+  debug?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -61,23 +66,32 @@ export async function buildFilters(opts: BuildOptions): Promise<FilterBuild[]> {
   // so the bytes, do not depend on where the checkout lives.
   const cwd = process.cwd();
   process.chdir(PROJECT_ROOT);
+  const withDebug = opts.debug ?? true;
   const results: FilterBuild[] = [];
   try {
-    for (const [i, f] of filters.entries()) {
-      progress(`[${i + 1}/${filters.length}] ${f.name}: compiling`);
+    for (const f of filters) {
       if (f.rootIds.length === 0) throw new Error(`${f.name}: registers no root context (registerRootContext(..., "id"))`);
+    }
+    progress(`compiling ${filters.map((f) => f.name).join(", ")}${withDebug ? " (release and debug)" : ""}`);
+    const jobs = filters.flatMap((f) => {
       const entry = path.relative(PROJECT_ROOT, f.entry);
-      const release = await compileRelease(entry);
-      const debug = await compileDebug(entry);
+      const release = { entry, options: { ...RELEASE_OPTIONS, use: [...RELEASE_OPTIONS.use] } };
+      const debug = { entry, options: { ...DEBUG_OPTIONS, use: [...DEBUG_OPTIONS.use] } };
+      return withDebug ? [release, debug] : [release];
+    });
+    const binaries = await compileMany(jobs);
+    for (const [i, f] of filters.entries()) {
+      const release = binaries[withDebug ? 2 * i : i];
       const file = path.join(opts.outDir, `${f.name}.wasm`);
+      const outputs: [Uint8Array, string][] = [[release, file]];
       const debugFile = path.join(opts.outDir, `${f.name}.debug.wasm`);
-      for (const [bytes, where] of [[release, file], [debug, debugFile]] as const) {
+      if (withDebug) outputs.push([binaries[2 * i + 1], debugFile]);
+      for (const [bytes, where] of outputs) {
         await validateWasm(bytes, where);
         const report = inspectAbiSurface(bytes, path.relative(PROJECT_ROOT, where));
         if (report.problems.length) throw new Error(`ABI check failed:\n  ${report.problems.join("\n  ")}`);
       }
-      writeFileSync(file, release);
-      writeFileSync(debugFile, debug);
+      for (const [bytes, where] of outputs) writeFileSync(where, bytes);
       const abiVersion = inspectAbiSurface(release, f.name).abiVersion ?? "0.2.1";
       results.push({
         name: f.name,
@@ -86,7 +100,7 @@ export async function buildFilters(opts: BuildOptions): Promise<FilterBuild[]> {
         size: release.length,
         sha256: createHash("sha256").update(release).digest("hex"),
         abiVersion,
-        debugFile: path.relative(PROJECT_ROOT, debugFile),
+        ...(withDebug ? { debugFile: path.relative(PROJECT_ROOT, debugFile) } : {}),
       });
       progress(`[${i + 1}/${filters.length}] ${f.name}: ok (${release.length} bytes, root ids ${f.rootIds.join(", ")})`);
     }

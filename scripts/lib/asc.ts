@@ -54,13 +54,13 @@ function loadAsc(): Promise<AscModule> {
   return ascPromise;
 }
 
-/** Compiles one AssemblyScript entry file to a wasm binary. */
-export async function compileAssemblyScript(entry: string, opts: CompileOptions): Promise<Uint8Array> {
-  const asc = await loadAsc();
-  const out = "module.wasm";
+const OUT = "module.wasm";
+
+/** The asc command line for one entry (relative to the working directory). */
+export function ascArgv(entry: string, opts: CompileOptions): string[] {
   const argv = [
     path.relative(process.cwd(), entry) || entry,
-    "--binaryFile", out,
+    "--binaryFile", OUT,
     "--runtime", opts.runtime ?? "half",
     "--noColors",
   ];
@@ -68,7 +68,12 @@ export async function compileAssemblyScript(entry: string, opts: CompileOptions)
   if (opts.optimize) argv.push("-O3s", "--noAssert");
   else argv.push("--debug");
   argv.push(...(opts.extraFlags ?? []));
+  return argv;
+}
 
+/** Runs asc in this thread; throws CompileError with its diagnostics. */
+export async function runAsc(entry: string, argv: string[]): Promise<Uint8Array> {
+  const asc = await loadAsc();
   let binary: Uint8Array | undefined;
   let diagnostics = "";
   const sink = { write: (s: string) => { diagnostics += s; } };
@@ -77,9 +82,15 @@ export async function compileAssemblyScript(entry: string, opts: CompileOptions)
     stdout: sink,
     stderr: sink,
     writeFile(name, contents) {
-      if (path.basename(name) === out && typeof contents !== "string") binary = new Uint8Array(contents);
+      if (path.basename(name) === OUT && typeof contents !== "string") binary = new Uint8Array(contents);
     },
   }, (err) => { failure = err; return err ? 1 : 0; });
-  if (failure || !binary) throw new CompileError(entry, (failure as Error | null)?.message ? `${diagnostics}\n${(failure as unknown as Error).message}` : diagnostics);
+  const err = failure as Error | null;
+  if (err || !binary) throw new CompileError(entry, err ? `${diagnostics}\n${err.message}` : diagnostics);
   return binary;
+}
+
+/** Compiles one AssemblyScript entry file to a wasm binary. */
+export async function compileAssemblyScript(entry: string, opts: CompileOptions): Promise<Uint8Array> {
+  return runAsc(entry, ascArgv(entry, opts));
 }
