@@ -7,13 +7,15 @@ type HostFn = (...args: never[]) => number | void;
 
 export function guard<T extends Record<string, HostFn>>(fns: T, faultCode: number = WasmResult.InvalidMemoryAccess): T {
   const out: Record<string, HostFn> = {};
-  for (const [name, f] of Object.entries(fns)) {
-    out[name] = (...args: never[]) => {
-      try { return f(...args); } catch (e) {
-        if (e instanceof MemoryFault) return faultCode;
-        throw e;
+  for (const [name, fn] of Object.entries(fns)) {
+    const f = fn as unknown as (...a: unknown[]) => number | void;
+    // Fixed parameters (no rest/spread) keep the wrapper allocation-free on every host call.
+    out[name] = ((a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, g: unknown, h: unknown, i: unknown, j: unknown, k: unknown, l: unknown, m: unknown) => {
+      try { return f(a, b, c, d, e, g, h, i, j, k, l, m); } catch (err) {
+        if (err instanceof MemoryFault) return faultCode;
+        throw err;
       }
-    };
+    }) as unknown as HostFn;
   }
   return out as T;
 }
