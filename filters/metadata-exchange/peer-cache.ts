@@ -84,7 +84,9 @@ export class PeerCache {
     all.sort(byLastUse);
     let drop = this.max / 4;
     if (drop < 1) drop = 1;
-    this.buckets.clear();
+    // A fresh map, not clear(): asc 0.17's Map#clear drops its entry storage
+    // without releasing the values in it, so every cleared Entry leaked.
+    this.buckets = new Map<u32, Entry>();
     this.count = 0;
     for (let i = drop; i < all.length; i++) {
       const e = all[i];
