@@ -2,7 +2,7 @@
 // turned into the bytes the per-request path needs. Nothing in here runs per
 // request. Error messages name the field and never quote a secret.
 import { ConfigReader } from "../../assembly/config-reader";
-import { quoteForMessage } from "../../assembly/json";
+import { quoteForMessage, JsonKind } from "../../assembly/json";
 import { Sha256, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
 import { isHeaderName } from "../../assembly/http-token";
 import { serializePairs, HeaderPair } from "../../assembly";
@@ -101,9 +101,15 @@ function isPathLike(s: string): bool {
   return true;
 }
 
+/** The field is present and is an empty JSON array (a wrong type is reported by the typed read). */
+function isEmptyArray(r: ConfigReader, name: string): bool {
+  const v = r.raw(name);
+  return v !== null && v!.kind == JsonKind.Array && v!.length == 0;
+}
+
 function readPathList(r: ConfigReader, name: string, out: Array<ArrayBuffer>, allowAbsentEmpty: bool): void {
   const list = r.stringArray(name);
-  if (!allowAbsentEmpty && r.has(name) && list.length == 0 && r.ok) {
+  if (!allowAbsentEmpty && isEmptyArray(r, name)) {
     r.error(name, "must not be empty (omit the field to allow every path)");
   }
   for (let i = 0; i < list.length; i++) {
@@ -146,7 +152,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
 
   if (r.has("sources")) {
     const names = r.stringArray("sources");
-    if (names.length == 0 && r.ok) r.error("sources", "must not be empty");
+    if (isEmptyArray(r, "sources")) r.error("sources", "must not be empty");
     for (let i = 0; i < names.length; i++) {
       let s: i32 = -1;
       if (names[i] == "header") s = SOURCE_HEADER;
@@ -174,12 +180,12 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   cfg.forbiddenStatus = <u32>r.integer("forbidden_status", 403, 400, 599);
 
   // Credentials.
-  if (!r.has("credentials")) {
+  if (r.value !== null && !r.has("credentials")) {
     r.raw("credentials");
     r.error("credentials", "required field is missing");
   }
   const items = r.objectArray("credentials");
-  if (r.has("credentials") && items.length == 0 && r.ok) r.error("credentials", "must not be empty");
+  if (isEmptyArray(r, "credentials")) r.error("credentials", "must not be empty");
   const digests = new Array<Uint8Array>();
   const digestOwner = new Array<i32>();
   const plaintext = new Array<string>();
@@ -187,7 +193,8 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
     const c = items[i];
     const cred = new Credential();
     const principal = c.requiredString("principal");
-    if (c.has("principal") && !isPrincipalName(principal)) {
+    const rawPrincipal = c.raw("principal");
+    if (rawPrincipal !== null && rawPrincipal!.kind == JsonKind.String && !isPrincipalName(principal)) {
       c.error("principal", "must be 1 to 256 visible ASCII characters (no spaces)");
     }
     for (let j = 0; j < cfg.credentials.length; j++) {
@@ -211,7 +218,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
     } else if (hasKey) {
       // The secret itself is never part of a message.
       const key = c.string("key", "");
-      if (c.ok && key.length == 0) c.error("key", "must not be empty");
+      if (key.length == 0 && c.raw("key")!.kind == JsonKind.String) c.error("key", "must not be empty");
       else if (key.length > 0) {
         digest = hasher.reset().updateString(key).digest();
         cred.plaintext = true;
@@ -238,7 +245,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
 
     if (c.has("methods")) {
       const methods = c.stringArray("methods");
-      if (methods.length == 0 && c.ok) c.error("methods", "must not be empty (omit the field to allow every method)");
+      if (isEmptyArray(c, "methods")) c.error("methods", "must not be empty (omit the field to allow every method)");
       for (let m = 0; m < methods.length; m++) {
         if (!isMethodToken(methods[m])) c.error("methods[" + m.toString() + "]", "must be an HTTP method token");
         else cred.methods.push(String.UTF8.encode(methods[m]));
