@@ -23,11 +23,12 @@ export function loadValidators(projectRoot: string, crdDir?: string): Validators
   return { crds: new IstioCrdSchemas(crdDir ?? IstioCrdSchemas.defaultDir(projectRoot)), protos: EnvoyProtos.load(projectRoot) };
 }
 
-export function parseYamlDocs(text: string): Record<string, unknown>[] {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function parseYamlDocs(text: string): Record<string, any>[] {
   return parseAllDocuments(text)
     .map((d) => {
       if (d.errors.length) throw new Error(d.errors.map((e) => e.message).join("; "));
-      return d.toJS() as Record<string, unknown>;
+      return d.toJS() as Record<string, any>;
     })
     .filter((d) => d !== null && d !== undefined);
 }

@@ -130,7 +130,7 @@ export function envoyFilterCel(doc: { spec?: Record<string, unknown> }): SchemaI
 }
 
 /** `@kubernetes-models/istio` validators (AJV, generated from Istio 1.29's CRDs): the message of the thrown error, or undefined. */
-export async function kubernetesModelsCheck(doc: { apiVersion: string; kind: string }): Promise<string | undefined> {
+export async function kubernetesModelsCheck(doc: Record<string, unknown>): Promise<string | undefined> {
   let model: { validate(): void };
   if (doc.kind === "WasmPlugin") {
     const { WasmPlugin } = await import("@kubernetes-models/istio/extensions.istio.io/v1alpha1/WasmPlugin");
