@@ -21,7 +21,7 @@ export interface FastInput {
 
 const enum Expose { None, Request, Response, Log }
 
-interface Step { slot: number; fn: (a: number, b?: number, c?: number) => number; arity: number; b: number; c: number; r: number; local: boolean; expose: Expose; vm: Vm }
+interface Step { name: string; slot: number; fn: (a: number, b?: number, c?: number) => number; arity: number; b: number; c: number; r: number; local: boolean; expose: Expose; vm: Vm }
 
 class FastHooks implements StreamHooks {
   readonly filterState = new Map<string, Uint8Array>();
@@ -94,7 +94,7 @@ export class FastDriver {
       const ctx = this.ctxs[r.idx]!;
       const fn = ctx.vm.ex[r.fn] as Step["fn"];
       const expose = r.fn.endsWith("request_headers") ? Expose.Request : r.fn.endsWith("response_headers") ? Expose.Response : r.fn === "proxy_on_log" ? Expose.Log : Expose.None;
-      this.steps.push({ slot: r.idx, fn, arity: fn.length, b: r.fn === "proxy_on_context_create" ? ctx.root.id : r.b, c: r.c, r: r.r, local: r.local, expose, vm: ctx.vm });
+      this.steps.push({ name: r.fn, slot: r.idx, fn, arity: fn.length, b: r.fn === "proxy_on_context_create" ? ctx.root.id : r.b, c: r.c, r: r.r, local: r.local, expose, vm: ctx.vm });
     }
   }
 
@@ -107,6 +107,7 @@ export class FastDriver {
     let locals = 0;
     let s = 0;
     let vm: Vm | null = null;
+    let name = "";
     try {
       for (let i = 0; i < n; i++) {
         // Restore the prepared maps only if a filter changed them last time.
@@ -118,6 +119,7 @@ export class FastDriver {
           const st = steps[s]!;
           const ctx = ctxs[st.slot]!;
           vm = st.vm;
+          name = st.name;
           switch (st.expose) {
             case Expose.Request: ctx.reqHeaders = reqMap; break;
             case Expose.Response: ctx.respHeaders = respMap; break;
@@ -136,7 +138,7 @@ export class FastDriver {
       }
     } catch (e) {
       if (e instanceof FastPathDiverged) throw e;
-      if (vm) { vm.current = vm.effective = null; vm.fail("fast path", e); }
+      if (vm) { vm.current = vm.effective = null; vm.fail(name, e); }
       throw new FastPathDiverged(`trap during replay: ${(e as Error).message}`);
     } finally {
       for (const c of ctxs) c.vm.fastContexts = null;
