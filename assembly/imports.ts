@@ -2,7 +2,8 @@
 // signatures. proxy-runtime 0.1.8's own declarations are not used: several are
 // wrong (proxy_set_buffer_status is bound to the host's proxy_get_buffer_status,
 // proxy_grpc_call lacks the initial-metadata arguments, proxy_get_log_level is
-// missing). AssemblyScript only emits an import that is actually called, so a
+// missing, proxy_clear_route_cache is bound although Envoy registers it only
+// for ABI 0.1.0 modules). AssemblyScript only emits an import that is actually called, so a
 // module imports exactly the host functions its filter uses.
 // Spec: proxy-wasm/spec abi-versions/v0.2.1/README.md.
 
@@ -70,9 +71,6 @@ export declare function proxy_continue_stream(stream_type: u32): WasmResult;
 // @ts-ignore: decorator
 @external("env", "proxy_close_stream")
 export declare function proxy_close_stream(stream_type: u32): WasmResult;
-// @ts-ignore: decorator
-@external("env", "proxy_clear_route_cache")
-export declare function proxy_clear_route_cache(): WasmResult;
 
 // @ts-ignore: decorator
 @external("env", "proxy_get_shared_data")
@@ -116,3 +114,6 @@ export declare function proxy_set_effective_context(context_id: u32): WasmResult
 // @ts-ignore: decorator
 @external("env", "proxy_done")
 export declare function proxy_done(): WasmResult;
+// @ts-ignore: decorator
+@external("env", "proxy_call_foreign_function")
+export declare function proxy_call_foreign_function(name_ptr: usize, name_size: usize, args_ptr: usize, args_size: usize, return_data_ptr: usize, return_size_ptr: usize): WasmResult;

@@ -2,6 +2,7 @@
 import * as imports from "../imports";
 import { GrpcStatusValues, StreamTypeValues, WasmResultValues } from "./enums";
 import { Headers, serializePairs } from "./pairs";
+import { dataSlot, sizeSlot, resetSlots, discardHostBuffer } from "./host-memory";
 
 const NO_HEADERS = serializePairs([]);
 
@@ -31,8 +32,19 @@ export function continue_request(): WasmResultValues {
 export function continue_response(): WasmResultValues {
   return imports.proxy_continue_stream(StreamTypeValues.Response);
 }
+const CLEAR_ROUTE_CACHE = String.UTF8.encode("clear_route_cache");
+
+/**
+ * Clears the route cache. Envoy registers env.proxy_clear_route_cache only for
+ * ABI 0.1.0 modules (proxy-wasm-cpp-host src/wasm.cc); for 0.2.x it offers the
+ * foreign function "clear_route_cache". Changing request headers already
+ * clears the cache for ABI <= 0.2.1.
+ */
 export function clear_route_cache(): WasmResultValues {
-  return imports.proxy_clear_route_cache();
+  resetSlots();
+  const r = imports.proxy_call_foreign_function(changetype<usize>(CLEAR_ROUTE_CACHE), CLEAR_ROUTE_CACHE.byteLength, 0, 0, dataSlot(), sizeSlot());
+  discardHostBuffer();
+  return r;
 }
 export function proxy_set_effective_context(context_id: u32): WasmResultValues {
   return imports.proxy_set_effective_context(context_id);

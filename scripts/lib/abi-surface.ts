@@ -2,7 +2,7 @@
 // filter? Every import must be something Envoy provides, with the signature it
 // provides; the exports Envoy needs must be there with the signatures it calls.
 import { readModuleSurface, formatType, type FuncType } from "./wasm-sections.ts";
-import { ABI_VERSION_EXPORTS, CALLBACKS, ENV_EXTRAS, HOST_FUNCTIONS, WASI_FUNCTIONS, WASI_MODULES } from "./proxy-wasm-abi.ts";
+import { ABI_0_1_0_ONLY, ABI_VERSION_EXPORTS, CALLBACKS, ENV_EXTRAS, HOST_FUNCTIONS, WASI_FUNCTIONS, WASI_MODULES } from "./proxy-wasm-abi.ts";
 
 const sameType = (a: FuncType | undefined, b: FuncType): boolean =>
   !!a && a.params.join() === b.params.join() && a.results.join() === b.results.join();
@@ -29,7 +29,9 @@ export function inspectAbiSurface(bytes: Uint8Array, moduleName: string): AbiRep
     let expected: FuncType | null | undefined;
     if (imp.module === "env") expected = HOST_FUNCTIONS[imp.name] ?? ENV_EXTRAS[imp.name];
     else if (WASI_MODULES.includes(imp.module)) expected = WASI_FUNCTIONS[imp.name];
-    if (expected === undefined) {
+    if (imp.module === "env" && ABI_0_1_0_ONLY[imp.name]) {
+      problems.push(`${where} is provided by Envoy only to ABI 0.1.0 modules (the module would fail to load with a missing import); ${ABI_0_1_0_ONLY[imp.name]}`);
+    } else if (expected === undefined) {
       problems.push(`${where} is not a Proxy-Wasm host function or a WASI function Envoy provides`);
     } else if (expected !== null && !sameType(imp.type, expected)) {
       problems.push(`${where} has signature ${formatType(imp.type)}; Envoy provides ${formatType(expected)}`);

@@ -22,7 +22,6 @@ export const HOST_FUNCTIONS: Record<string, FuncType> = {
   proxy_continue_stream: sig(i32s(1)),
   proxy_close_stream: sig(i32s(1)),
   proxy_send_local_response: sig(i32s(8)),
-  proxy_clear_route_cache: sig(""),
   proxy_get_shared_data: sig(i32s(5)),
   proxy_set_shared_data: sig(i32s(5)),
   proxy_register_shared_queue: sig(i32s(3)),
@@ -52,6 +51,14 @@ export const HOST_FUNCTIONS: Record<string, FuncType> = {
   proxy_set_effective_context: sig(i32s(1)),
   proxy_done: sig(""),
   proxy_call_foreign_function: sig(i32s(6)),
+};
+
+/** Host functions Envoy registers only for ABI 0.1.0 modules (cpp-host src/wasm.cc), with what to use instead. */
+export const ABI_0_1_0_ONLY: Record<string, string> = {
+  proxy_get_configuration: "read the plugin configuration with proxy_get_buffer_bytes (buffer type 7)",
+  proxy_continue_request: "use proxy_continue_stream(0)",
+  proxy_continue_response: "use proxy_continue_stream(1)",
+  proxy_clear_route_cache: "call the foreign function \"clear_route_cache\" (proxy_call_foreign_function)",
 };
 
 /** Non-proxy functions Envoy also provides under "env". */

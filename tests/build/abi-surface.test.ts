@@ -22,6 +22,13 @@ describe("ABI surface check", () => {
     ]);
   });
 
+  it("rejects an import Envoy registers only for ABI 0.1.0 modules, saying what to use", async () => {
+    const problems = checkAbiSurface(await fixture("abi-0-1-0-import.wat"), "old.wasm");
+    expect(problems).toEqual([
+      "old.wasm: import env.proxy_clear_route_cache is provided by Envoy only to ABI 0.1.0 modules (the module would fail to load with a missing import); call the foreign function \"clear_route_cache\" (proxy_call_foreign_function)",
+    ]);
+  });
+
   it("rejects a module without malloc", async () => {
     const problems = checkAbiSurface(await fixture("missing-malloc.wat"), "m.wasm");
     expect(problems.join("\n")).toMatch(/missing export malloc or proxy_on_memory_allocate/);

@@ -1,0 +1,54 @@
+// What the demo prints per request: the outcome each side saw.
+import { fromBinary } from "@bufbuild/protobuf";
+import { StructSchema } from "@bufbuild/protobuf/wkt";
+import type { SendResult } from "../../host/index.ts";
+import type { Exchange } from "./mesh.ts";
+import type { TrafficCase } from "./traffic.ts";
+
+export interface Row {
+  request: string;
+  status: string;
+  decision: string;
+  principal: string;
+  serverSaw: string;
+  clientSaw: string;
+}
+
+/** The peer's WORKLOAD_NAME from metadata-exchange's filter state (a serialized Struct). */
+function peerWorkload(result: SendResult | null, key: string): string {
+  const bytes = result?.filterState[`wasm.${key}`];
+  if (!bytes || bytes.length === 0) return "-";
+  try {
+    const value = fromBinary(StructSchema, bytes).fields.WORKLOAD_NAME?.kind;
+    return value?.case === "stringValue" ? value.value : "?";
+  } catch {
+    return "(undecodable)";
+  }
+}
+
+export function describeExchange(t: TrafficCase, e: Exchange): Row {
+  const method = t.request.headers.find(([k]) => k === ":method")?.[1] ?? "";
+  const path = t.request.headers.find(([k]) => k === ":path")?.[1] ?? "";
+  const details = e.server?.response.details ?? e.client.response.details;
+  const grpc = e.client.response.trailers?.find(([k]) => k === "grpc-status")?.[1];
+  const decision = !e.server ? `client: ${details}`
+    : e.server.upstreamRequest === null ? `denied: ${details}`
+    : `allowed (${details})`;
+  return {
+    request: `${t.label}: ${method} ${path}`,
+    status: `${e.client.response.status}${grpc !== undefined ? ` grpc-status ${grpc}` : ""}`,
+    decision,
+    principal: e.appRequest?.headers.find(([k]) => k === "x-auth-principal")?.[1] ?? "-",
+    serverSaw: peerWorkload(e.server, "downstream_peer"),
+    clientSaw: peerWorkload(e.client, "upstream_peer"),
+  };
+}
+
+export function formatTable(rows: Row[]): string {
+  const header: Row = { request: "request", status: "status", decision: "decision (%RESPONSE_CODE_DETAILS%)", principal: "principal upstream", serverSaw: "server saw peer", clientSaw: "client saw peer" };
+  const cols = Object.keys(header) as (keyof Row)[];
+  const all = [header, ...rows];
+  const widths = cols.map((c) => Math.max(...all.map((r) => r[c].length)));
+  const line = (r: Row) => cols.map((c, i) => r[c].padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
