@@ -1,6 +1,7 @@
 // proxy_log, proxy_get_log_level.
 import { LOG_LEVELS, WasmResult } from "../constants.ts";
 import type { Vm } from "../vm.ts";
+import { utf8 } from "../bytes.ts";
 
 export function emitLog(vm: Vm, level: number, message: string): void {
   if (level < vm.services.logLevel) return;
@@ -16,7 +17,11 @@ export function logImports(vm: Vm) {
   return {
     proxy_log(level: number, ptr: number, len: number): number {
       if (level >>> 0 > 5) return WasmResult.BadArgument;
-      emitLog(vm, level, vm.str(ptr, len));
+      // Envoy reads the message (bounds-checked) and drops it below the level
+      // without formatting it; decoding only admitted lines keeps a chatty
+      // module's cost close to what it would be in Envoy.
+      const message = vm.view(ptr, len);
+      if (level >= vm.services.logLevel) emitLog(vm, level, utf8(message));
       return WasmResult.Ok;
     },
     proxy_get_log_level(ptr: number): number {
