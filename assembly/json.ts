@@ -9,7 +9,8 @@
 //   parsed string is valid Unicode and round-trips through UTF-8.
 // - Duplicate object keys are an error naming the key.
 // - Nesting is handled with an explicit stack (no recursion), limited by
-//   `maxDepth` (default 64): deeper input is an error, never a stack overflow.
+//   `maxDepth` (default 64, at most MAX_DEPTH_LIMIT = 512 because the runtime
+//   frees a tree recursively): deeper input is an error, never a stack overflow.
 // - Numbers are f64. A number that overflows f64 (1e400) is an error;
 //   99999999999999999999 parses (as 1e20) but is not a safe integer, which
 //   `isSafeInteger` / `JsonValue.isInteger()` report.
@@ -176,6 +177,12 @@ export class JsonParseResult {
 }
 
 export const DEFAULT_MAX_DEPTH: i32 = 64;
+/**
+ * Upper bound for maxDepth. Parsing itself is iterative, but the runtime frees
+ * a value tree recursively (reference counting), so an unbounded depth would
+ * move the stack overflow from parse time to free time.
+ */
+export const MAX_DEPTH_LIMIT: i32 = 512;
 
 /** Parses JSON text. */
 export function parseJson(text: string, maxDepth: i32 = DEFAULT_MAX_DEPTH): JsonParseResult {
@@ -190,7 +197,10 @@ export function parseJsonBuffer(buf: ArrayBuffer, maxDepth: i32 = DEFAULT_MAX_DE
 
 /** Parses JSON from `len` UTF-8 bytes at `ptr`. The bytes must stay alive during the call. */
 export function parseJsonBytes(ptr: usize, len: i32, maxDepth: i32 = DEFAULT_MAX_DEPTH): JsonParseResult {
-  let p = new Parser(ptr, len < 0 ? 0 : len, maxDepth < 1 ? 1 : maxDepth);
+  let depth = maxDepth;
+  if (depth < 1) depth = 1;
+  if (depth > MAX_DEPTH_LIMIT) depth = MAX_DEPTH_LIMIT;
+  let p = new Parser(ptr, len < 0 ? 0 : len, depth);
   return p.run();
 }
 
@@ -402,78 +412,112 @@ class Parser {
     result.error = "line " + line.toString() + ", column " + column.toString() + ": " + this.error;
   }
 
-  /** Iterative value parser: containers live on an explicit stack. */
+  /** The value just completed (a field, not a loop local: see parseDocument). */
+  current: JsonValue | null = null;
+
+  /**
+   * Iterative value parser: containers live on an explicit stack.
+   *
+   * POP_LEAK: in asc 0.17, `Array#pop()` of a managed element leaks the
+   * element (memory grows per call even with cycle collection), so stacks of
+   * managed values here shrink with `length = n - 1` after reading the top.
+   */
   parseDocument(): JsonValue | null {
     let stack = new Array<JsonValue>();
     let keyStack = new Array<string>();
     let afterComma = false;
-    // eslint-disable-next-line no-constant-condition
     while (true) {
-      // --- expecting a value
-      this.skipWs();
-      let start = this.pos;
-      let c = this.peek();
-      let value: JsonValue | null = null;
-      if (c == C_LBRACE || c == C_LBRACKET) {
-        if (stack.length >= this.maxDepth) {
-          this.fail(start, "nesting deeper than " + this.maxDepth.toString() + " levels");
-          return null;
-        }
-        this.pos++;
-        let isObject = c == C_LBRACE;
-        let container: JsonValue;
-        if (isObject) container = JsonValue.newObject();
-        else container = JsonValue.newArray();
-        this.skipWs();
-        let close = isObject ? C_RBRACE : C_RBRACKET;
-        if (this.peek() == close) {
-          this.pos++;
-          value = container;
-        } else {
-          stack.push(container);
-          if (isObject) {
-            if (!this.parseKey(container, keyStack, false)) return null;
-          }
-          afterComma = false;
-          continue;
-        }
+      let r = this.openOrScalar(stack, keyStack, afterComma);
+      if (r == 0) return null;
+      if (r == 1) {
+        afterComma = false;
       } else {
-        value = this.parseScalar(afterComma);
-        if (value === null) return null;
-      }
-
-      // --- have a complete value: attach it and consume separators/closers
-      while (true) {
-        if (stack.length == 0) return value;
-        let parent = stack[stack.length - 1];
-        let isObject = parent.kind == JsonKind.Object;
-        if (isObject) {
-          parent.set(keyStack.pop(), value!);
-        } else {
-          parent.push(value!);
-        }
-        this.skipWs();
-        let sepAt = this.pos;
-        let s = this.peek();
-        if (s == C_COMMA) {
-          this.pos++;
-          if (isObject) {
-            if (!this.parseKey(parent, keyStack, true)) return null;
-          }
-          afterComma = true;
-          break; // expect next value
-        }
-        if ((isObject && s == C_RBRACE) || (!isObject && s == C_RBRACKET)) {
-          this.pos++;
-          value = stack.pop();
-          continue;
-        }
-        this.fail(sepAt, (isObject ? "expected ',' or '}'" : "expected ',' or ']'") + ", got " + this.describe(sepAt));
-        return null;
+        let a = this.attach(stack, keyStack);
+        while (a == 2) a = this.attach(stack, keyStack);
+        if (a == 0) return null;
+        if (a == 3) return this.current;
+        afterComma = true;
       }
     }
-    // unreachable
     return null;
+  }
+
+  /**
+   * Expects a value. Returns 0 on error, 1 when a non-empty container was
+   * opened (pushed on the stack), 2 when a complete value is in `current`.
+   */
+  openOrScalar(stack: Array<JsonValue>, keyStack: Array<string>, afterComma: bool): i32 {
+    this.skipWs();
+    let start = this.pos;
+    let c = this.peek();
+    if (c == C_LBRACE || c == C_LBRACKET) {
+      if (stack.length >= this.maxDepth) {
+        this.fail(start, "nesting deeper than " + this.maxDepth.toString() + " levels");
+        return 0;
+      }
+      this.pos++;
+      let isObject = c == C_LBRACE;
+      let container: JsonValue;
+      if (isObject) container = JsonValue.newObject();
+      else container = JsonValue.newArray();
+      this.skipWs();
+      let close = isObject ? C_RBRACE : C_RBRACKET;
+      if (this.peek() == close) {
+        this.pos++;
+        this.current = container;
+        return 2;
+      }
+      stack.push(container);
+      if (isObject) {
+        if (!this.parseKey(container, keyStack, false)) return 0;
+      }
+      return 1;
+    }
+    let value = this.parseScalar(afterComma);
+    if (value === null) return 0;
+    this.current = value;
+    return 2;
+  }
+
+  /**
+   * Attaches `current` to the innermost open container and consumes what
+   * follows. Returns 0 on error, 1 after a ',' (a value is expected next),
+   * 2 after a closing bracket (the closed container is now `current`), 3 when
+   * no container is open (`current` is the document).
+   */
+  attach(stack: Array<JsonValue>, keyStack: Array<string>): i32 {
+    if (stack.length == 0) return 3;
+    let value = this.current!;
+    let parent = stack[stack.length - 1];
+    let isObject = parent.kind == JsonKind.Object;
+    if (isObject) {
+      let last = keyStack.length - 1;
+      parent.set(keyStack[last], value);
+      keyStack.length = last; // not pop(): see POP_LEAK below
+    } else {
+      parent.push(value);
+    }
+    this.skipWs();
+    let sepAt = this.pos;
+    let s = this.peek();
+    if (s == C_COMMA) {
+      this.pos++;
+      if (isObject) {
+        if (!this.parseKey(parent, keyStack, true)) return 0;
+      }
+      return 1;
+    }
+    if ((isObject && s == C_RBRACE) || (!isObject && s == C_RBRACKET)) {
+      this.pos++;
+      let top = stack.length - 1;
+      this.current = stack[top];
+      stack.length = top; // not pop(): see POP_LEAK below
+      return 2;
+    }
+    let expected = "expected ',' or ']'";
+    if (isObject) expected = "expected ',' or '}'";
+    this.fail(sepAt, expected + ", got " + this.describe(sepAt));
+    return 0;
   }
 
   /** Parses `"key" :` inside an object; detects duplicates. */
@@ -746,7 +790,7 @@ function stringifyInto(out: ByteBuffer, root: JsonValue): void {
         break;
       }
       out.pushByte(top.kind == JsonKind.Array ? C_RBRACKET : C_RBRACE);
-      stack.pop();
+      stack.length = stack.length - 1; // not pop(): see POP_LEAK below
       positions.pop();
     }
     if (!found) return;

@@ -37,14 +37,16 @@ export function varintSize(v: u64): i32 {
 export class ProtoReader {
   /** Address of the first byte of this (sub)message. */
   readonly start: usize;
-  /** Address one past the last byte. */
-  readonly end: usize;
+  /** Address one past the last readable byte (moved by pushLimit / popLimit). */
+  end: usize;
   /** Current read address. */
   pos: usize;
   /** Absolute offset of `start` within the outermost message (for messages). */
   readonly baseOffset: i32;
   /** Empty while no error occurred. */
   error: string = "";
+  /** True once an error occurred (cheaper to test than `error`). */
+  failed: bool = false;
   /** Field number, wire type and absolute offset of the last tag read by readTag(). */
   fieldNumber: u32 = 0;
   tagOffset: i32 = 0;
@@ -65,7 +67,7 @@ export class ProtoReader {
   }
 
   get ok(): bool {
-    return this.error.length == 0;
+    return !this.failed;
   }
 
   /** Absolute offset of the read position. */
@@ -79,23 +81,46 @@ export class ProtoReader {
 
   /** True at the end of the data or after an error. */
   atEnd(): bool {
-    return this.pos >= this.end || this.error.length != 0;
+    return this.pos >= this.end || this.failed;
   }
 
   /** Records the first error (at `offset`). Always returns false. */
   fail(message: string, offset: i32 = -1): bool {
-    if (this.error.length == 0) {
+    if (!this.failed) {
       let at = offset;
       if (at < 0) at = this.offset;
       this.error = "offset " + at.toString() + ": " + message;
+      this.failed = true;
     }
     this.pos = this.end;
     return false;
   }
 
+  /**
+   * Reads a length prefix and restricts reading to that many bytes (like
+   * protobuf's CodedInputStream::PushLimit), without allocating a sub-reader.
+   * Returns the previous end for popLimit(), or 0 on error.
+   */
+  pushLimit(): usize {
+    if (!this.readLengthDelimited()) return 0;
+    let old = this.end;
+    this.pos = this.viewPtr;
+    this.end = this.viewPtr + <usize>this.viewLen;
+    return old;
+  }
+
+  /** Ends a pushLimit(): continues after the limited payload. */
+  popLimit(oldEnd: usize): void {
+    let limitEnd = this.end;
+    this.end = oldEnd;
+    // on error stay at the end so every later read stops
+    if (this.failed) this.pos = oldEnd;
+    else this.pos = limitEnd;
+  }
+
   /** Reads a varint; 0 with `error` set when malformed or truncated. */
   readVarint(): u64 {
-    if (this.error.length != 0) return 0;
+    if (this.failed) return 0;
     let at = this.offset;
     let p = this.pos;
     let end = this.end;
@@ -128,10 +153,10 @@ export class ProtoReader {
    * the data (check `ok` to tell a clean end from an error).
    */
   readTag(): bool {
-    if (this.pos >= this.end || this.error.length != 0) return false;
+    if (this.pos >= this.end || this.failed) return false;
     let at = this.offset;
     let tag = this.readVarint();
-    if (this.error.length != 0) return false;
+    if (this.failed) return false;
     if (tag > 0xFFFFFFFF) return this.fail("tag does not fit in 32 bits", at);
     let field = <u32>(tag >> 3);
     let wt = <u32>(tag & 7);
@@ -154,7 +179,7 @@ export class ProtoReader {
   }
 
   readFixed32(): u32 {
-    if (this.error.length != 0) return 0;
+    if (this.failed) return 0;
     if (this.end - this.pos < 4) { this.fail("truncated fixed32"); return 0; }
     let v = load<u32>(this.pos);
     this.pos += 4;
@@ -162,7 +187,7 @@ export class ProtoReader {
   }
 
   readFixed64(): u64 {
-    if (this.error.length != 0) return 0;
+    if (this.failed) return 0;
     if (this.end - this.pos < 8) { this.fail("truncated fixed64"); return 0; }
     let v = load<u64>(this.pos);
     this.pos += 8;
@@ -191,10 +216,10 @@ export class ProtoReader {
    * (no copy). False on error (truncated, or longer than the remaining bytes).
    */
   readLengthDelimited(): bool {
-    if (this.error.length != 0) return false;
+    if (this.failed) return false;
     let at = this.offset;
     let len = this.readVarint();
-    if (this.error.length != 0) return false;
+    if (this.failed) return false;
     let remaining = <u64>(this.end - this.pos);
     if (len > remaining) {
       return this.fail("length " + len.toString() + " exceeds the " + remaining.toString() + " remaining bytes", at);
@@ -232,11 +257,11 @@ export class ProtoReader {
 
   /** Skips the value of the current tag (groups included, up to MAX_GROUP_DEPTH). */
   skipField(): bool {
-    if (this.error.length != 0) return false;
+    if (this.failed) return false;
     let wt = this.wireType;
-    if (wt == WireType.Varint) { this.readVarint(); return this.error.length == 0; }
-    if (wt == WireType.Fixed64) { this.readFixed64(); return this.error.length == 0; }
-    if (wt == WireType.Fixed32) { this.readFixed32(); return this.error.length == 0; }
+    if (wt == WireType.Varint) { this.readVarint(); return !this.failed; }
+    if (wt == WireType.Fixed64) { this.readFixed64(); return !this.failed; }
+    if (wt == WireType.Fixed32) { this.readFixed32(); return !this.failed; }
     if (wt == WireType.LengthDelimited) return this.readLengthDelimited();
     if (wt == WireType.EndGroup) return this.fail("unexpected end-group tag for field " + this.fieldNumber.toString(), this.tagOffset);
     // StartGroup: skip until the matching EndGroup, following nested groups.
@@ -244,7 +269,7 @@ export class ProtoReader {
     open.push(this.fieldNumber);
     while (open.length > 0) {
       if (!this.readTag()) {
-        if (this.error.length == 0) this.fail("truncated group");
+        if (!this.failed) this.fail("truncated group");
         return false;
       }
       let t = this.wireType;
@@ -263,7 +288,7 @@ export class ProtoReader {
       } else {
         this.readLengthDelimited();
       }
-      if (this.error.length != 0) return false;
+      if (this.failed) return false;
     }
     return true;
   }

@@ -178,108 +178,98 @@ class StructDecoder {
     this.maxDepth = maxDepth;
   }
 
-  /** Reads Struct fields from `r` into `s` (merging). `depth` counts this Struct. */
+  // One reader throughout: nested messages are read with pushLimit/popLimit
+  // (no sub-reader allocations). Errors stop every later read.
+
+  /** Reads Struct fields up to the reader's limit into `s` (merging). `depth` counts this Struct. */
   readStruct(r: ProtoReader, s: Struct, depth: i32): bool {
     if (depth > this.maxDepth) return r.fail("nesting deeper than " + this.maxDepth.toString() + " levels");
     while (r.readTag()) {
       if (r.fieldNumber == 1) {
         if (!r.expectWireType(WireType.LengthDelimited)) return false;
-        let entry = r.readMessage();
-        if (entry === null) return false;
-        if (!this.readEntry(r, entry!, s, depth)) return false;
+        let old = r.pushLimit();
+        if (r.failed) return false;
+        this.readEntry(r, s, depth);
+        r.popLimit(old);
       } else {
-        if (!r.skipField()) return false;
+        r.skipField();
       }
     }
-    return r.ok;
+    return !r.failed;
   }
 
-  readEntry(outer: ProtoReader, e: ProtoReader, s: Struct, depth: i32): bool {
+  readEntry(r: ProtoReader, s: Struct, depth: i32): void {
     let key = "";
     let value = new StructValue();
-    while (e.readTag()) {
-      let f = e.fieldNumber;
-      if (f == 1) {
-        if (!e.expectWireType(WireType.LengthDelimited)) break;
-        let k = e.readString();
-        if (k === null) break;
-        key = k!;
-      } else if (f == 2) {
-        if (!e.expectWireType(WireType.LengthDelimited)) break;
-        let vr = e.readMessage();
-        if (vr === null) break;
-        // a repeated value field merges into the previous one
-        if (!this.readValue(vr!, value, depth)) return this.propagate(outer, vr!.error, "invalid value");
-      } else {
-        if (!e.skipField()) break;
-      }
-    }
-    if (!e.ok) return this.propagate(outer, e.error, "");
-    s.set(key, value);
-    return true;
-  }
-
-  /** Moves a nested reader's error to the outer reader. */
-  propagate(outer: ProtoReader, first: string, second: string): bool {
-    let msg = first;
-    if (msg.length == 0) msg = second;
-    if (outer.error.length == 0) {
-      outer.error = msg;
-      outer.pos = outer.end;
-    }
-    return false;
-  }
-
-  /** Reads Value fields from `r` into `v` (merging). */
-  readValue(r: ProtoReader, v: StructValue, depth: i32): bool {
     while (r.readTag()) {
       let f = r.fieldNumber;
       if (f == 1) {
-        if (!r.expectWireType(WireType.Varint)) return false;
+        if (!r.expectWireType(WireType.LengthDelimited)) return;
+        let k = r.readString();
+        if (k === null) return;
+        key = k!;
+      } else if (f == 2) {
+        if (!r.expectWireType(WireType.LengthDelimited)) return;
+        let old = r.pushLimit();
+        if (r.failed) return;
+        // a repeated value field merges into the previous one
+        this.readValue(r, value, depth);
+        r.popLimit(old);
+      } else {
+        r.skipField();
+      }
+    }
+    if (!r.failed) s.set(key, value);
+  }
+
+  /** Reads Value fields up to the reader's limit into `v` (merging). */
+  readValue(r: ProtoReader, v: StructValue, depth: i32): void {
+    while (r.readTag()) {
+      let f = r.fieldNumber;
+      if (f == 1) {
+        if (!r.expectWireType(WireType.Varint)) return;
         r.readVarint();
-        if (!r.ok) return false;
         this.setKind(v, StructKind.Null);
       } else if (f == 2) {
-        if (!r.expectWireType(WireType.Fixed64)) return false;
+        if (!r.expectWireType(WireType.Fixed64)) return;
         let x = r.readDouble();
-        if (!r.ok) return false;
         this.setKind(v, StructKind.Number);
         v.numberValue = x;
       } else if (f == 3) {
-        if (!r.expectWireType(WireType.LengthDelimited)) return false;
-        let s = r.readString();
-        if (s === null) return false;
+        if (!r.expectWireType(WireType.LengthDelimited)) return;
+        let str = r.readString();
+        if (str === null) return;
         this.setKind(v, StructKind.String);
-        v.stringValue = s!;
+        v.stringValue = str!;
       } else if (f == 4) {
-        if (!r.expectWireType(WireType.Varint)) return false;
+        if (!r.expectWireType(WireType.Varint)) return;
         let b = r.readBool();
-        if (!r.ok) return false;
         this.setKind(v, StructKind.Bool);
         v.boolValue = b;
       } else if (f == 5) {
-        if (!r.expectWireType(WireType.LengthDelimited)) return false;
-        let sub = r.readMessage();
-        if (sub === null) return false;
+        if (!r.expectWireType(WireType.LengthDelimited)) return;
+        let old = r.pushLimit();
+        if (r.failed) return;
         if (v.kind != StructKind.Struct) {
           this.setKind(v, StructKind.Struct);
           v.structValue = new Struct();
         }
-        if (!this.readStruct(sub!, v.structValue!, depth + 1)) return this.propagate(r, sub!.error, "");
+        this.readStruct(r, v.structValue!, depth + 1);
+        r.popLimit(old);
       } else if (f == 6) {
-        if (!r.expectWireType(WireType.LengthDelimited)) return false;
-        let sub = r.readMessage();
-        if (sub === null) return false;
+        if (!r.expectWireType(WireType.LengthDelimited)) return;
+        let old = r.pushLimit();
+        if (r.failed) return;
         if (v.kind != StructKind.List) {
           this.setKind(v, StructKind.List);
           v.listValue = new Array<StructValue>();
         }
-        if (!this.readList(sub!, v.listValue!, depth + 1)) return this.propagate(r, sub!.error, "");
+        this.readList(r, v.listValue!, depth + 1);
+        r.popLimit(old);
       } else {
-        if (!r.skipField()) return false;
+        r.skipField();
       }
     }
-    return r.ok;
   }
 
   /** Switches the oneof, clearing what the previous kind held. */
@@ -293,21 +283,24 @@ class StructDecoder {
     v.listValue = null;
   }
 
-  readList(r: ProtoReader, items: Array<StructValue>, depth: i32): bool {
-    if (depth > this.maxDepth) return r.fail("nesting deeper than " + this.maxDepth.toString() + " levels");
+  readList(r: ProtoReader, items: Array<StructValue>, depth: i32): void {
+    if (depth > this.maxDepth) {
+      r.fail("nesting deeper than " + this.maxDepth.toString() + " levels");
+      return;
+    }
     while (r.readTag()) {
       if (r.fieldNumber == 1) {
-        if (!r.expectWireType(WireType.LengthDelimited)) return false;
-        let vr = r.readMessage();
-        if (vr === null) return false;
+        if (!r.expectWireType(WireType.LengthDelimited)) return;
+        let old = r.pushLimit();
+        if (r.failed) return;
         let v = new StructValue();
-        if (!this.readValue(vr!, v, depth)) return this.propagate(r, vr!.error, "");
-        items.push(v);
+        this.readValue(r, v, depth);
+        r.popLimit(old);
+        if (!r.failed) items.push(v);
       } else {
-        if (!r.skipField()) return false;
+        r.skipField();
       }
     }
-    return r.ok;
   }
 }
 

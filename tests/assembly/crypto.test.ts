@@ -126,16 +126,20 @@ describe("constant-time equality", () => {
   it("time does not depend on where buffers differ (coarse check)", () => {
     const run = (diffAt: number) => {
       const t0 = process.hrtime.bigint();
-      fx.exports.ctLoop(diffAt, 2000);
+      fx.exports.ctLoop(diffAt, 500);
       return Number(process.hrtime.bigint() - t0);
     };
-    run(0); run(4095); // warm up
-    const samples = (d: number) => Math.min(...Array.from({ length: 7 }, () => run(d)));
-    const early = samples(0);
-    const late = samples(4095);
-    const equal = samples(-1);
-    // An early-exit comparison would make `early` ~4000x faster; allow generous noise.
-    expect(early / late).toBeGreaterThan(0.5);
-    expect(early / equal).toBeGreaterThan(0.5);
+    run(0); run(4095); run(-1); // warm up
+    // interleave and keep the minimum of each: robust against a busy machine
+    const best = { early: Infinity, late: Infinity, equal: Infinity };
+    for (let i = 0; i < 15; i++) {
+      best.early = Math.min(best.early, run(0));
+      best.late = Math.min(best.late, run(4095));
+      best.equal = Math.min(best.equal, run(-1));
+    }
+    // An early-exit comparison would make `early` ~4000x faster than `late`;
+    // allow a factor 5 for noise.
+    expect(best.early / best.late).toBeGreaterThan(0.2);
+    expect(best.early / best.equal).toBeGreaterThan(0.2);
   });
 });
