@@ -4,7 +4,7 @@
 // look at: per-request outcomes, Prometheus metrics, the deployment manifests
 // and the ORAS commands.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildFilters } from "./build.ts";
@@ -127,9 +127,16 @@ export async function run(argv: string[]): Promise<number> {
   });
 
   await step(6, "Prometheus metrics of both sidecars (Envoy's /stats/prometheus with Istio's stats_tags)", () => {
-    for (const [name, sidecar] of [["productpage-v1 (client, reporter=source)", mesh.client], ["reviews-v2 (server, reporter=destination)", mesh.server]] as const) {
-      console.log(`\n   --- ${name}`);
-      console.log(sidecar.prometheus().trimEnd().split("\n").map((l) => `   ${l}`).join("\n"));
+    const outDir = path.join(root, "dist", "demo");
+    mkdirSync(outDir, { recursive: true });
+    for (const [file, title, sidecar] of [
+      ["productpage-v1.prom", "productpage-v1 (client sidecar, reporter=source)", mesh.client],
+      ["reviews-v2.prom", "reviews-v2 (server sidecar, reporter=destination)", mesh.server],
+    ] as const) {
+      const text = sidecar.prometheus();
+      writeFileSync(path.join(outDir, file), text);
+      console.log(`\n   --- ${title}; histogram buckets omitted here, the full text is in ${path.relative(root, path.join(outDir, file))}`);
+      console.log(text.trimEnd().split("\n").filter((l) => !/_bucket\{/.test(l)).map((l) => `   ${l}`).join("\n"));
     }
   });
 
