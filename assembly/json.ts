@@ -19,6 +19,8 @@
 // - Hostile input never reaches `throw`/`assert`: every failure is a result.
 
 import { ByteBuffer } from "./byte-buffer";
+import { utf8SequenceLength, utf8ToString } from "./utf8";
+export { isValidUtf8, utf8SequenceLength } from "./utf8";
 
 export enum JsonKind {
   Null = 0,
@@ -242,50 +244,6 @@ function hexDigit(c: u32): i32 {
   let l = c | 0x20;
   if (l - 0x61 < 6) return <i32>(l - 0x61 + 10);
   return -1;
-}
-
-/** Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid/truncated. */
-export function utf8SequenceLength(p: usize, end: usize): i32 {
-  let b0 = <u32>load<u8>(p);
-  if (b0 < 0x80) return 1;
-  if (b0 < 0xC2) return 0; // continuation byte or overlong 2-byte lead
-  if (b0 < 0xE0) {
-    if (p + 1 >= end) return 0;
-    return (<u32>load<u8>(p + 1) & 0xC0) == 0x80 ? 2 : 0;
-  }
-  if (b0 < 0xF0) {
-    if (p + 2 >= end) return 0;
-    let b1 = <u32>load<u8>(p + 1);
-    let b2 = <u32>load<u8>(p + 2);
-    if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80) return 0;
-    if (b0 == 0xE0 && b1 < 0xA0) return 0; // overlong
-    if (b0 == 0xED && b1 >= 0xA0) return 0; // UTF-16 surrogate
-    return 3;
-  }
-  if (b0 < 0xF5) {
-    if (p + 3 >= end) return 0;
-    let b1 = <u32>load<u8>(p + 1);
-    let b2 = <u32>load<u8>(p + 2);
-    let b3 = <u32>load<u8>(p + 3);
-    if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80 || (b3 & 0xC0) != 0x80) return 0;
-    if (b0 == 0xF0 && b1 < 0x90) return 0; // overlong
-    if (b0 == 0xF4 && b1 >= 0x90) return 0; // > U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-/** True when the `len` bytes at `ptr` are valid UTF-8 (RFC 3629). */
-export function isValidUtf8(ptr: usize, len: i32): bool {
-  let p = ptr;
-  let end = ptr + <usize>(len < 0 ? 0 : len);
-  while (p < end) {
-    if (<u32>load<u8>(p) < 0x80) { p++; continue; }
-    let n = utf8SequenceLength(p, end);
-    if (n == 0) return false;
-    p += <usize>n;
-  }
-  return true;
 }
 
 function pushUtf8(out: ByteBuffer, cp: u32): void {
@@ -725,11 +683,12 @@ class Parser {
     }
     // p at closing quote
     let s: string;
+    // (validated above: decode without re-checking, one allocation)
     if (!escaped) {
-      s = String.UTF8.decodeUnsafe(base + <usize>runStart, <usize>(p - runStart), false);
+      s = utf8ToString(base + <usize>runStart, p - runStart, false)!;
     } else {
       scratch.pushBytes(base + <usize>runStart, p - runStart);
-      s = scratch.toUtf8String();
+      s = utf8ToString(scratch.dataStart, scratch.length, false)!;
     }
     this.pos = p + 1;
     return s;

@@ -8,7 +8,7 @@
 // A reader is a view over memory: the bytes must stay alive while it is used.
 
 import { ByteBuffer } from "./byte-buffer";
-import { isValidUtf8 } from "./json";
+import { utf8ToString } from "./utf8";
 
 export enum WireType {
   Varint = 0,
@@ -248,11 +248,9 @@ export class ProtoReader {
   readString(): string | null {
     let at = this.offset;
     if (!this.readLengthDelimited()) return null;
-    if (!isValidUtf8(this.viewPtr, this.viewLen)) {
-      this.fail("invalid UTF-8 in string", at);
-      return null;
-    }
-    return String.UTF8.decodeUnsafe(this.viewPtr, <usize>this.viewLen, false);
+    let s = utf8ToString(this.viewPtr, this.viewLen, true);
+    if (s === null) this.fail("invalid UTF-8 in string", at);
+    return s;
   }
 
   /** Skips the value of the current tag (groups included, up to MAX_GROUP_DEPTH). */

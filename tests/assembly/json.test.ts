@@ -237,6 +237,25 @@ describe("json: hostile input never traps", () => {
     }
   });
 
+  it("utf8ToString agrees with TextDecoder(fatal)", () => {
+    const next = rng(5);
+    const dec = new TextDecoder("utf-8", { fatal: true });
+    const pieces = new Uint8Array([0x41, 0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xa9, 0xdf, 0xe0, 0xe2, 0x82, 0xac, 0xed, 0xef, 0xf0, 0x9f, 0x98, 0x80, 0xf4, 0x8f, 0xf5]);
+    for (let i = 0; i < 3000; i++) {
+      const bytes = randomBytes(next, 10, pieces);
+      let expected: string | null;
+      try { expected = dec.decode(bytes); } catch { expected = null; }
+      const n = fx.call("utf8Decode", bytes);
+      if (expected === null) expect(n, Buffer.from(bytes).toString("hex")).toBe(-1);
+      else {
+        expect(n).toBe(expected.length);
+        expect(fx.outString()).toBe(expected);
+      }
+    }
+    expect(fx.call("utf8Decode", "héllo 😀 €")).toBe("héllo 😀 €".length);
+    expect(fx.outString()).toBe("héllo 😀 €");
+  });
+
   it("isValidUtf8 agrees with TextDecoder(fatal)", () => {
     const next = rng(4);
     const dec = new TextDecoder("utf-8", { fatal: true });
