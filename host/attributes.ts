@@ -64,8 +64,19 @@ function nodeAttr(node: NodeInfo | undefined, rest: string[]): Uint8Array | null
   return undefined;
 }
 
+// Joined keys of the (cached, frozen) path arrays splitPath hands out.
+const joinedKeys = new WeakMap<readonly string[], string>();
+function propertyKey(path: string[]): string {
+  let key = joinedKeys.get(path);
+  if (key === undefined) {
+    key = path.join("\0");
+    joinedKeys.set(path, key);
+  }
+  return key;
+}
+
 function common(path: string[], plugin: PluginInfo, vm: Vm, props: Map<string, Uint8Array>[]): Uint8Array | null | undefined {
-  const key = path.join("\0");
+  const key = propertyKey(path);
   for (const p of props) { const v = p.get(key); if (v) return v; }
   const [head, ...rest] = path;
   switch (head) {

@@ -48,6 +48,14 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 
 export function int64le(v: number | bigint): Uint8Array {
   const b = new Uint8Array(8);
+  if (typeof v === "number" && Number.isSafeInteger(v)) {
+    // Two's complement without BigInt (the common case, and far cheaper).
+    const hi = Math.floor(v / 4294967296);
+    const lo = v - hi * 4294967296;
+    b[0] = lo; b[1] = lo >>> 8; b[2] = lo >>> 16; b[3] = lo >>> 24;
+    b[4] = hi; b[5] = hi >>> 8; b[6] = hi >>> 16; b[7] = hi >>> 24;
+    return b;
+  }
   new DataView(b.buffer).setBigInt64(0, BigInt(v), true);
   return b;
 }

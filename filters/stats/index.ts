@@ -28,6 +28,8 @@ const P_XDS_DIRECTION = propertyPath(["xds", "listener_direction"]);
 const P_DIRECTION = propertyPath(["listener_direction"]);
 const P_DOWNSTREAM_PEER = propertyPath(["downstream_peer"]);
 const P_UPSTREAM_PEER = propertyPath(["upstream_peer"]);
+const P_DOWNSTREAM_PEER_ID = propertyPath(["downstream_peer_id"]);
+const P_UPSTREAM_PEER_ID = propertyPath(["upstream_peer_id"]);
 const P_XDS_CLUSTER_NAME = propertyPath(["xds", "cluster_name"]);
 const P_CLUSTER_NAME = propertyPath(["cluster_name"]);
 const P_XDS_CLUSTER_METADATA = propertyPath(["xds", "cluster_metadata"]);
@@ -69,6 +71,7 @@ class StatsRoot extends RootContext {
   local: WorkloadLabels | null = null;
   unknownPeer: WorkloadLabels = unknownWorkload();
   peers: Map<string, WorkloadLabels> = new Map<string, WorkloadLabels>();
+  peersById: Map<string, WorkloadLabels> = new Map<string, WorkloadLabels>();
   clusters: Map<string, DestService> = new Map<string, DestService>();
   keys: Map<string, SeriesEntry> = new Map<string, SeriesEntry>();
   maxKeys: i32 = 0;
@@ -95,9 +98,7 @@ class StatsRoot extends RootContext {
     this.cfg = cfg;
     this.table = new SeriesTable(cfg);
     this.maxKeys = cfg.maxSeries * 2 + 64;
-    this.peers.clear();
-    this.clusters.clear();
-    this.keys.clear();
+    this.clearCaches();
     return true;
   }
 
@@ -106,14 +107,28 @@ class StatsRoot extends RootContext {
   }
 
   private clearCaches(): void {
-    this.peers.clear();
-    this.clusters.clear();
-    this.keys.clear();
+    // Replaced, not cleared: asc 0.17's Map#clear keeps the old values alive.
+    this.peers = new Map<string, WorkloadLabels>();
+    this.peersById = new Map<string, WorkloadLabels>();
+    this.clusters = new Map<string, DestService>();
+    this.keys = new Map<string, SeriesEntry>();
   }
 
   private peer(inbound: bool): WorkloadLabels {
     const kb = this.kb;
     const start = kb.length;
+    // Peers metadata-exchange named by node id are cached by that id, as its
+    // own cache is: a hit reads the short id, not the whole peer Struct.
+    const idLen = appendProperty(kb, inbound ? P_DOWNSTREAM_PEER_ID : P_UPSTREAM_PEER_ID);
+    let idKey: string | null = null;
+    if (idLen > 0) {
+      idKey = rawKey(kb.dataStart + <usize>start + 4, idLen);
+      if (this.peersById.has(idKey)) {
+        kb.length = start;
+        return this.peersById.get(idKey);
+      }
+    }
+    kb.length = start;
     const len = appendProperty(kb, inbound ? P_DOWNSTREAM_PEER : P_UPSTREAM_PEER);
     let w = this.unknownPeer;
     if (len > 0) {
@@ -124,9 +139,11 @@ class StatsRoot extends RootContext {
       } else {
         const decoded = peerWorkload(ptr, len, this.nextIndex++);
         if (decoded !== null) w = decoded;
-        if (this.peers.size >= MAX_PEERS) this.clearCaches();
+        if (this.peers.size >= MAX_PEERS || this.peersById.size >= MAX_PEERS) this.clearCaches();
         this.peers.set(key, w);
       }
+      // Only a decoded peer is bound to its id (a later request may carry it).
+      if (idKey !== null && w !== this.unknownPeer) this.peersById.set(idKey, w);
     }
     kb.length = start;
     return w;

@@ -5,17 +5,24 @@ import { MemoryFault } from "../errors.ts";
 
 type HostFn = (...args: never[]) => number | void;
 
+/**
+ * Wraps each host function so a MemoryFault becomes `faultCode`. Each wrapper
+ * is compiled on its own (new Function) with the function's own arity, so its
+ * call site sees one target and V8 can inline it: a shared closure made every
+ * host call go through one megamorphic call site.
+ */
 export function guard<T extends Record<string, HostFn>>(fns: T, faultCode: number = WasmResult.InvalidMemoryAccess): T {
   const out: Record<string, HostFn> = {};
   for (const [name, fn] of Object.entries(fns)) {
-    const f = fn as unknown as (...a: unknown[]) => number | void;
-    // Fixed parameters (no rest/spread) keep the wrapper allocation-free on every host call.
-    out[name] = ((a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, g: unknown, h: unknown, i: unknown, j: unknown, k: unknown, l: unknown, m: unknown) => {
-      try { return f(a, b, c, d, e, g, h, i, j, k, l, m); } catch (err) {
-        if (err instanceof MemoryFault) return faultCode;
-        throw err;
-      }
-    }) as unknown as HostFn;
+    const params = Array.from({ length: fn.length }, (_, i) => `a${i}`).join(", ");
+    const make = new Function("f", "MemoryFault", "faultCode",
+      `return function ${name}(${params}) {
+        try { return f(${params}); } catch (err) {
+          if (err instanceof MemoryFault) return faultCode;
+          throw err;
+        }
+      };`) as (f: HostFn, fault: typeof MemoryFault, code: number) => HostFn;
+    out[name] = make(fn, MemoryFault, faultCode);
   }
   return out as T;
 }

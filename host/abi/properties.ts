@@ -4,18 +4,56 @@ import { utf8 } from "../bytes.ts";
 import { resolveRootAttribute } from "../attributes.ts";
 import type { Vm } from "../vm.ts";
 
+// A module asks for the same few paths over and over; parse each once. The
+// cache is bounded so a module inventing paths cannot grow it without end.
+const parsedPaths = new Map<string, string[]>();
+const MAX_PARSED_PATHS = 4096;
+
 /** Path segments are NUL-separated; a trailing NUL (C++ SDK) is tolerated. */
 export function splitPath(raw: Uint8Array): string[] {
   const s = utf8(raw);
+  const cached = parsedPaths.get(s);
+  if (cached) return cached;
   const parts = s.split("\0");
   if (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
+  // Shared between calls: callers must not modify it.
+  Object.freeze(parts);
+  if (parsedPaths.size >= MAX_PARSED_PATHS) parsedPaths.clear();
+  parsedPaths.set(s, parts);
   return parts;
 }
 
+/**
+ * Modules keep their property paths in fixed buffers and pass the same
+ * pointer every time: remember the parsed path per (pointer, length), checked
+ * against the bytes, so the steady state neither decodes nor splits.
+ */
+class PathCache {
+  private entries = new Map<number, { bytes: Uint8Array; path: string[] }>();
+
+  lookup(ptr: number, raw: Uint8Array): string[] {
+    if (raw.length > 255) return splitPath(raw);
+    const key = ptr * 256 + raw.length;
+    const hit = this.entries.get(key);
+    if (hit && sameBytes(hit.bytes, raw)) return hit.path;
+    const path = splitPath(raw);
+    if (this.entries.size >= MAX_PARSED_PATHS) this.entries.clear();
+    this.entries.set(key, { bytes: raw.slice(), path });
+    return path;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function propertyImports(vm: Vm) {
+  const paths = new PathCache();
   return {
     proxy_get_property(pp: number, pl: number, vpp: number, vsp: number): number {
-      const path = splitPath(vm.view(pp, pl));
+      const path = paths.lookup(pp >>> 0, vm.view(pp, pl));
       const ctx = vm.effective;
       if (!ctx) return WasmResult.NotFound;
       const v = ctx.kind === "stream" ? ctx.stream.attribute(path, ctx) : resolveRootAttribute(path, ctx.root.plugin, vm);

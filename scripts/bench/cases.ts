@@ -6,6 +6,8 @@ import path from "node:path";
 import { PROJECT_ROOT } from "../lib/project.ts";
 import { compileRelease, compileStock } from "../lib/compile-filter.ts";
 import type { HeaderList, PropertyInput } from "../../host/index.ts";
+import { encodeStruct } from "../../host/proto.ts";
+import { istioServiceClusterMetadata } from "../demo/envoy-metadata.ts";
 
 export interface BenchPlugin { name: string; module: Uint8Array; rootId: string; configuration?: string }
 
@@ -30,6 +32,25 @@ export const NODE = {
   id: "sidecar~10.0.0.9~reviews-v1-abc.default~default.svc.cluster.local",
   cluster: "reviews.default",
   metadata: { NAME: "reviews-v1-abc", NAMESPACE: "default", WORKLOAD_NAME: "reviews-v1", CLUSTER_ID: "Kubernetes", LABELS: { app: "reviews", version: "v1" }, MESH_ID: "cluster.local" },
+};
+
+/** The peer on the other side: what metadata-exchange learns and stats labels with. */
+const PEER_METADATA = {
+  NAME: "productpage-v1-6b746f74dc-9stvs", NAMESPACE: "default", WORKLOAD_NAME: "productpage-v1", CLUSTER_ID: "Kubernetes",
+  OWNER: "kubernetes://apis/apps/v1/namespaces/default/deployments/productpage-v1", ISTIO_VERSION: "1.18.2", MESH_ID: "cluster.local",
+  LABELS: { app: "productpage", version: "v1", "service.istio.io/canonical-name": "productpage", "service.istio.io/canonical-revision": "v1" },
+  PLATFORM_METADATA: {}, APP_CONTAINERS: "productpage", INSTANCE_IPS: "10.0.0.7",
+};
+const PEER_ID = "sidecar~10.0.0.7~productpage-v1-6b746f74dc-9stvs.default~default.svc.cluster.local";
+const PEER_HEADERS: HeaderList = [
+  ["x-envoy-peer-metadata", Buffer.from(encodeStruct(PEER_METADATA)).toString("base64")],
+  ["x-envoy-peer-metadata-id", PEER_ID],
+];
+/** Attributes Envoy knows at log time on an inbound stream of a Kubernetes service. */
+const LOG_TIME_PROPERTIES: Record<string, PropertyInput> = {
+  "xds.cluster_name": "inbound|9080||",
+  "xds.cluster_metadata": istioServiceClusterMetadata({ host: "reviews.default.svc.cluster.local", name: "reviews", namespace: "default" }),
+  "request.duration": 2_500_000, "request.total_size": 310, "response.total_size": 420,
 };
 
 const FLOOR_WAT = path.join(PROJECT_ROOT, "tests/fixtures/host/floor.wat");
@@ -70,7 +91,7 @@ export async function loadCases(opts: { only?: string[] } = {}): Promise<BenchCa
   const manifest = path.join(PROJECT_ROOT, "build/filters.json");
   if (!existsSync(manifest)) return cases;
   const filters = JSON.parse(readFileSync(manifest, "utf8")) as FilterEntry[];
-  const chainPlugins: BenchPlugin[] = [];
+  const byName = new Map<string, BenchPlugin>();
   for (const f of filters) {
     const dir = path.join(PROJECT_ROOT, "filters", f.name);
     const cfgFile = path.join(dir, "example-config.json");
@@ -78,7 +99,7 @@ export async function loadCases(opts: { only?: string[] } = {}): Promise<BenchCa
       name: f.name, module: new Uint8Array(readFileSync(path.join(PROJECT_ROOT, f.file))), rootId: f.rootIds[0] ?? "",
       configuration: existsSync(cfgFile) ? readFileSync(cfgFile, "utf8") : undefined,
     };
-    chainPlugins.push(plugin);
+    byName.set(f.name, plugin);
     const specFile = path.join(dir, "bench.json");
     const spec: BenchSpec = existsSync(specFile) ? JSON.parse(readFileSync(specFile, "utf8")) : {};
     if (spec.cases?.length) {
@@ -89,10 +110,32 @@ export async function loadCases(opts: { only?: string[] } = {}): Promise<BenchCa
           response: c.response ?? SIMPLE_RESPONSE, properties: { ...PROPERTIES, ...c.properties },
         });
       }
+    } else if (f.name === "metadata-exchange") {
+      // Inbound, the client's exchange headers on every request: the peer is decoded once, then cached.
+      if (want(f.name)) cases.push({ ...simple(f.name, [plugin]), requestHeaders: [...SIMPLE_REQUEST, ...PEER_HEADERS] });
+    } else if (f.name === "stats") {
+      // Inbound, the peer as metadata-exchange leaves it in filter state: one cached series.
+      if (want(f.name)) {
+        cases.push({
+          ...simple(f.name, [{ ...plugin, rootId: "stats_inbound" }]),
+          properties: { ...PROPERTIES, ...LOG_TIME_PROPERTIES, downstream_peer: encodeStruct(PEER_METADATA), downstream_peer_id: PEER_ID },
+        });
+      }
     } else if (want(f.name)) {
       cases.push(simple(f.name, [plugin]));
     }
   }
-  if (chainPlugins.length > 1 && want("chain")) cases.push(simple("chain", chainPlugins));
+  // The server sidecar's chain of the three mission filters on an authorized request from a known peer.
+  const chain = ["header-auth", "metadata-exchange", "stats"].map((n) => byName.get(n));
+  if (chain.every((p) => p) && want("chain")) {
+    const [auth, mx, stats] = chain as BenchPlugin[];
+    cases.push({
+      name: "chain",
+      plugins: [auth!, mx!, { ...stats!, rootId: "stats_inbound" }],
+      requestHeaders: [...SIMPLE_REQUEST, ["x-api-key", "demo-reporting-key"], ...PEER_HEADERS],
+      response: SIMPLE_RESPONSE,
+      properties: { ...PROPERTIES, ...LOG_TIME_PROPERTIES },
+    });
+  }
   return cases;
 }
