@@ -16,14 +16,10 @@ export enum Base64Alphabet {
   Url = 1,
 }
 
-// @ts-ignore: decorator
-@lazy const ENC_STD: StaticArray<u8> = buildEncodeTable(false);
-// @ts-ignore: decorator
-@lazy const ENC_URL: StaticArray<u8> = buildEncodeTable(true);
-// @ts-ignore: decorator
-@lazy const DEC_STD: StaticArray<u8> = buildDecodeTable(false);
-// @ts-ignore: decorator
-@lazy const DEC_URL: StaticArray<u8> = buildDecodeTable(true);
+const ENC_STD: StaticArray<u8> = buildEncodeTable(false);
+const ENC_URL: StaticArray<u8> = buildEncodeTable(true);
+const DEC_STD: StaticArray<u8> = buildDecodeTable(false);
+const DEC_URL: StaticArray<u8> = buildDecodeTable(true);
 
 const INVALID: u32 = 0xFF;
 

@@ -1,8 +1,7 @@
 // Lowercase hex encoding; decoding accepts both cases. Decoding never traps:
 // odd length or a non-hex character returns null (or -1 for the raw form).
 
-// @ts-ignore: decorator
-@lazy const HEX_DIGITS: StaticArray<u8> = [
+const HEX_DIGITS: StaticArray<u8> = [
   0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66,
 ];
 

@@ -7,8 +7,7 @@ import { hexEncodeBytes } from "./hex";
 export const SHA256_DIGEST_LENGTH: i32 = 32;
 export const SHA256_BLOCK_LENGTH: i32 = 64;
 
-// @ts-ignore: decorator
-@lazy const K: StaticArray<u32> = [
+const K: StaticArray<u32> = [
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -163,8 +162,7 @@ export class Sha256 {
   }
 }
 
-// @ts-ignore: decorator
-@lazy const shared: Sha256 = new Sha256();
+const shared: Sha256 = new Sha256();
 
 /** SHA-256 of `len` bytes at `ptr`, written to `out` (32 bytes). Allocates nothing. */
 export function sha256Into(ptr: usize, len: i32, out: usize): void {

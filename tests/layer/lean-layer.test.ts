@@ -10,13 +10,15 @@ const fixture = (name: string) => path.join(PROJECT_ROOT, "tests/fixtures", name
 let twoRoots: Uint8Array;
 let noopLean: Uint8Array;
 let noopStock: Uint8Array;
+let helpersInFilter: Uint8Array;
 
 beforeAll(async () => {
   process.chdir(PROJECT_ROOT);
-  [twoRoots, noopLean, noopStock] = await Promise.all([
+  [twoRoots, noopLean, noopStock, helpersInFilter] = await Promise.all([
     compileRelease(path.relative(PROJECT_ROOT, fixture("layer/two-roots.ts"))),
     compileRelease(path.relative(PROJECT_ROOT, fixture("bench/noop-lean.ts"))),
     compileStock(path.relative(PROJECT_ROOT, fixture("bench/noop-stock.ts"))),
+    compileRelease(path.relative(PROJECT_ROOT, fixture("layer/helpers-in-filter.ts"))),
   ]);
 });
 
@@ -104,6 +106,19 @@ describe("proxy-runtime API through the layer", () => {
       const r = await host.chain([plugin]).send({ request: { headers: GET("/") }, upstream: { status: 200 } });
       expect(r.logs.filter((l) => l.message.startsWith("response for context")).length).toBe(expected);
     }
+  });
+});
+
+describe("shared helpers inside a filter build", () => {
+  it("initializes the helpers' tables (base64, SHA-256, hex) in a release filter module", async () => {
+    const host = new ProxyWasmHost();
+    const plugin = await host.loadPlugin({ module: helpersInFilter });
+    const { response } = await host.chain([plugin]).send({ request: { headers: GET("/") }, upstream: { status: 200 } });
+    expect(header(response.headers, "x-base64")).toEqual(["bWVzaA=="]);
+    expect(header(response.headers, "x-base64-decoded")).toEqual(["mesh"]);
+    expect(header(response.headers, "x-base64-invalid")).toEqual(["rejected"]);
+    expect(header(response.headers, "x-sha256")).toEqual(["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]);
+    expect(plugin.traps).toEqual([]);
   });
 });
 
