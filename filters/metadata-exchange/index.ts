@@ -13,7 +13,7 @@ import {
   logAlways, logEnabled,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
-import { b64DecodeInto } from "./b64";
+import { base64DecodeInto } from "../../assembly/base64";
 import {
   decodePeer, lastPeerDecodeError, ExchangeKeys,
   DOWNSTREAM_PEER, DOWNSTREAM_PEER_ID, UPSTREAM_PEER, UPSTREAM_PEER_ID,
@@ -95,7 +95,7 @@ class MetadataExchangeRoot extends RootContext {
       if (hit !== null) return hit;
     }
     const scratch = changetype<usize>(this.scratch);
-    const n = b64DecodeInto(changetype<usize>(metadata), len, scratch);
+    const n = base64DecodeInto(changetype<usize>(metadata), len, scratch);
     if (n < 0) {
       this.decodeError("x-envoy-peer-metadata is not valid base64");
       return null;

@@ -1,7 +1,7 @@
 // The local side of the exchange: x-envoy-peer-metadata and
 // x-envoy-peer-metadata-id values, computed once from node metadata.
 import { ExchangeKeys, readLocalNode, readLocalNodeId, localNodeProblems } from "../../assembly/peer-metadata";
-import { b64EncodeInto, b64EncodedLength } from "./b64";
+import { base64EncodeInto, base64EncodedLength } from "../../assembly/base64";
 import { LogLevelValues, logAlways, logEnabled } from "../../assembly";
 
 export class LocalMetadata {
@@ -22,9 +22,9 @@ export function computeLocalMetadata(keys: ExchangeKeys): LocalMetadata {
   const id = readLocalNodeId();
   out.found = node.present != 0 || id.length > 0;
   const bytes = node.encode(keys);
-  const n = b64EncodedLength(bytes.length);
+  const n = base64EncodedLength(bytes.length);
   const header = new ArrayBuffer(n);
-  b64EncodeInto(bytes.dataStart, bytes.length, changetype<usize>(header));
+  base64EncodeInto(bytes.dataStart, bytes.length, changetype<usize>(header));
   out.header = header;
   out.id = String.UTF8.encode(id);
   if (logEnabled(LogLevelValues.debug)) {
