@@ -3,17 +3,9 @@
 // request. Error messages name the field and never quote a secret.
 import { ConfigReader } from "../../assembly/config-reader";
 import { quoteForMessage, JsonKind } from "../../assembly/json";
-import { Sha256, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
+import { sha256String, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
 import { isHeaderName } from "../../assembly/http-token";
 import { serializePairs, HeaderPair } from "../../assembly";
-
-/**
- * Our own hasher, reused for every request. Not sha256Into/sha256String: with
- * asc 0.17 the `@lazy const shared = new Sha256()` behind them is never
- * initialized in this module (no global.set in the start function), so they
- * dereference null and trap.
- */
-export const hasher: Sha256 = new Sha256();
 
 export const SOURCE_HEADER: i32 = 0;
 export const SOURCE_BEARER: i32 = 1;
@@ -220,7 +212,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       const key = c.string("key", "");
       if (key.length == 0 && c.raw("key")!.kind == JsonKind.String) c.error("key", "must not be empty");
       else if (key.length > 0) {
-        digest = hasher.reset().updateString(key).digest();
+        digest = sha256String(key);
         cred.plaintext = true;
         plaintext.push(c.path);
       }

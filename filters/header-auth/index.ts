@@ -10,7 +10,8 @@ import {
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
 import { SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
-import { HeaderAuthConfig, readConfig, SOURCE_HEADER, MAX_CREDENTIAL_BYTES, hasher } from "./config";
+import { HeaderAuthConfig, readConfig, SOURCE_HEADER, MAX_CREDENTIAL_BYTES } from "./config";
+import { sha256Into } from "../../assembly/sha256";
 import {
   pathLength, bytesEqual, equalsAny, prefixOfAny, parseBearer, matchDigest, NOT_BEARER, BAD_BEARER,
 } from "./decision";
@@ -155,7 +156,7 @@ class HeaderAuthStream extends Context {
     const invalid = bearer ? Reason.InvalidBearer : Reason.Invalid;
     if (tokenLen <= 0 || tokenLen > MAX_CREDENTIAL_BYTES) return this.deny(invalid);
 
-    hasher.reset().update(changetype<usize>(value) + <usize>tokenOffset, tokenLen).finishInto(digestBuf);
+    sha256Into(changetype<usize>(value) + <usize>tokenOffset, tokenLen, digestBuf);
     const index = matchDigest(cfg.digests, digestBuf);
     if (index < 0) return this.deny(invalid);
 
