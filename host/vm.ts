@@ -141,24 +141,28 @@ export class Vm {
 
   /** cpp-host copyToPointerSize: empty data yields (0, 0) without calling malloc. */
   returnBytes(data: Uint8Array | string, ptrPtr: number, sizePtr: number): WasmResult {
-    if (typeof data === "string" && isAscii(data)) {
-      // Short ASCII strings (header values, ids) go straight into module memory.
-      const n = data.length;
+    if (typeof data === "string") {
+      // Strings (header values, ids) are encoded straight into module memory:
+      // short ones byte by byte, longer ones with the native encoder.
+      const n = data.length <= 32 && isAscii(data) ? data.length : Buffer.byteLength(data, "utf8");
       const ptr = n ? this.mallocFn(n) >>> 0 : 0;
       if (n) {
         this.check(ptr, n);
         if (ptr === 0) throw new MemoryFault(0, n, this.u8.length);
         const u8 = this.u8;
-        for (let i = 0; i < n; i++) u8[ptr + i] = data.charCodeAt(i);
+        if (n === data.length && n <= 32) {
+          for (let i = 0; i < n; i++) u8[ptr + i] = data.charCodeAt(i);
+        } else {
+          enc.encodeInto(data, u8.subarray(ptr, ptr + n));
+        }
       }
       this.setU32(ptrPtr, ptr);
       this.setU32(sizePtr, n);
       return WasmResult.Ok;
     }
-    const b = typeof data === "string" ? enc.encode(data) : data;
-    const ptr = b.length ? this.alloc(b) : 0;
+    const ptr = data.length ? this.alloc(data) : 0;
     this.setU32(ptrPtr, ptr);
-    this.setU32(sizePtr, b.length);
+    this.setU32(sizePtr, data.length);
     return WasmResult.Ok;
   }
 
