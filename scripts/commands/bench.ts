@@ -4,6 +4,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { loadCases } from "../bench/cases.ts";
 import { measure, type BenchResult } from "../bench/measure.ts";
+import { checkTargets, formatTargets } from "../bench/targets.ts";
 
 export const summary = "benchmark per-request cost and memory of the references and every built filter";
 
@@ -13,7 +14,10 @@ Measures, for the floor (do-nothing WAT), noop-lean (do-nothing filter on our as
 noop-stock (the same on proxy-runtime's stock entry points), every filter in build/filters.json
 (cases from filters/<name>/bench.json when present) and the chain of all filters: the median
 ns/request of R runs (default 5) over N requests in all (default 1,000,000), their spread, wasm
-memory pages before and after the N requests (after warm-up), module bytes and VM start time.`;
+memory pages before and after the N requests (after warm-up), module bytes and VM start time;
+then the targets, judged as ratios within the run: noop-lean >= 10x cheaper than noop-stock and
+within 10x of the floor, each filter case cheaper than noop-stock, memory growth <= 1 page,
+each module < 32 KiB. The exit code does not depend on the targets (a busy machine is no bug).`;
 
 export function machine(): string {
   const cpus = os.cpus();
@@ -50,11 +54,13 @@ export async function run(argv: string[]): Promise<number> {
     if (!values.json) process.stderr.write(`bench: ${c.name}...\n`);
     results.push(await measure(c, requests, runs));
   }
+  const targets = checkTargets(results);
   if (values.json) {
-    console.log(JSON.stringify({ machine: machine(), requests, runs, results }));
+    console.log(JSON.stringify({ machine: machine(), requests, runs, results, targets }));
   } else {
     console.log(`machine: ${machine()}\n${requests} requests per case in ${runs} runs; ns/req is the median run\n`);
     console.log(table(results));
+    console.log(`\ntargets (ratios within this run):\n${formatTargets(targets)}`);
   }
   return 0;
 }
