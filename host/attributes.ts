@@ -114,6 +114,18 @@ function headerAttr(map: HeaderMap | null, rest: string[]): Uint8Array | undefin
   return v === undefined ? undefined : enc.encode(v);
 }
 
+/**
+ * Envoy's Grpc::Common::getGrpcStatus (allow_user_defined false): an empty or absent value is no
+ * status; one that is not an unsigned integer (absl::SimpleAtoi) or above 16 (MaximumKnown) is
+ * InvalidCode, -1.
+ */
+function grpcStatus(v: string | undefined): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (!/^\s*\+?\d+\s*$/.test(v)) return -1;
+  const n = Number(v);
+  return n <= 16 ? n : -1;
+}
+
 function str(v: string | undefined): Uint8Array | undefined { return v === undefined ? undefined : enc.encode(v); }
 
 export function resolveStreamAttribute(path: string[], plugin: PluginInfo, vm: Vm, info: StreamInfo, hostProps: Map<string, Uint8Array>): Uint8Array | null | undefined {
@@ -158,8 +170,8 @@ export function resolveStreamAttribute(path: string[], plugin: PluginInfo, vm: V
         case "code_details": return info.details === null ? undefined : enc.encode(info.details);
         case "flags": return info.responseCode === null ? undefined : int64le(0);
         case "grpc_status": {
-          const g = info.responseTrailers?.get("grpc-status") ?? info.responseHeaders?.get("grpc-status");
-          return g === undefined ? undefined : int64le(Number(g));
+          const g = grpcStatus(info.responseTrailers?.get("grpc-status")) ?? grpcStatus(info.responseHeaders?.get("grpc-status"));
+          return g === undefined ? undefined : int64le(g);
         }
         case "headers": return headerAttr(info.responseHeaders, rest);
         case "trailers": return headerAttr(info.responseTrailers, rest);

@@ -4,7 +4,7 @@ import { ProxyWasmHost, decodePairs } from "../../host/index.ts";
 import { arg, data, mod, VM_OK } from "./wat.ts";
 
 /** A plugin that reads the given property paths in on_request_headers (or on_log) and stores them. */
-async function read(paths: string[], opts: { host?: ProxyWasmHost; properties?: Record<string, unknown>; at?: string; headers?: [string, string][] } = {}) {
+async function read(paths: string[], opts: { host?: ProxyWasmHost; properties?: Record<string, unknown>; at?: string; headers?: [string, string][]; upstream?: { status: number; headers?: [string, string][]; trailers?: [string, string][] } } = {}) {
   const host = opts.host ?? new ProxyWasmHost();
   let addr = 1024;
   const segs: string[] = [];
@@ -24,7 +24,7 @@ async function read(paths: string[], opts: { host?: ProxyWasmHost; properties?: 
   const fn = at === "log" ? `(func (export "proxy_on_log") (param i32) ${body})`
     : `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) ${body} (i32.const 0))`;
   const p = await host.loadPlugin({ module: await mod(`${VM_OK} ${segs.join(" ")} ${fn}`), name: "reader", rootId: "rid", vmId: "vid" });
-  const r = await host.chain([p]).send({ request: { headers: opts.headers ?? [[":path", "/a/b?x=1"], ["host", "svc.local"], ["user-agent", "ua"], ["x-r", "1"], ["x-r", "2"]] }, properties: opts.properties as never });
+  const r = await host.chain([p]).send({ request: { headers: opts.headers ?? [[":path", "/a/b?x=1"], ["host", "svc.local"], ["user-agent", "ua"], ["x-r", "1"], ["x-r", "2"]] }, properties: opts.properties as never, upstream: opts.upstream });
   return { r, v: (i: number) => r.filterState[`wasm.r${i}`], notFound: r.logs.map((l) => l.message) };
 }
 
@@ -123,5 +123,26 @@ describe("response attributes in on_log", () => {
         (drop (call $get_property ${arg(1080, "response\u0000total_size")} (i32.const 0) (i32.const 4))) (call $log_num (i32.load (i32.load (i32.const 0)))))`) });
     const r = await host.chain([p]).send({ request: { headers: [] }, upstream: { status: 202, headers: [["a", "bb"]], body: "12345" } });
     expect(r.logs.map((l) => l.message)).toEqual(["202", "via_upstream", String(":status".length + 3 + 1 + 2 + 5)]);
+  });
+});
+
+describe("response.grpc_status (Envoy's Grpc::Common::getGrpcStatus)", () => {
+  // Regression (robustness fuzz): a non-numeric grpc-status made the host throw
+  // "NaN cannot be converted to a BigInt" inside proxy_get_property, failing the VM.
+  const status = async (headers: [string, string][], trailers?: [string, string][]) => {
+    const { r, v } = await read(["response\u0000grpc_status"], { at: "log", upstream: { status: 200, headers, trailers } });
+    expect(r.response.status).toBe(200);
+    return i64(v(0));
+  };
+  test("trailers first, then headers; empty is absent; not a number or above 16 is InvalidCode (-1)", async () => {
+    expect(await status([["grpc-status", "7"]])).toBe(7n);
+    expect(await status([["grpc-status", "3"]], [["grpc-status", "5"]])).toBe(5n);
+    expect(await status([["grpc-status", "3"]], [["grpc-status", ""]])).toBe(3n);
+    expect(await status([["grpc-status", ",{_fwj=1i->+x1Z"]])).toBe(-1n);
+    expect(await status([["grpc-status", "-1"]])).toBe(-1n);
+    expect(await status([["grpc-status", "17"]])).toBe(-1n);
+    expect(await status([["grpc-status", "99999999999999999999999"]])).toBe(-1n);
+    expect(await status([["grpc-status", " 16 "]])).toBe(16n);
+    expect(await status([])).toBeUndefined();
   });
 });
