@@ -549,11 +549,17 @@ class Parser {
   }
 
   parseNumber(): JsonValue | null {
+    // Scans and converts in one pass: up to 19 significant digits are kept
+    // exactly in a u64, the rest only move the decimal exponent (see scaleDecimal).
     let start = this.pos;
     let p = start;
     let n = this.len;
     let base = this.ptr;
-    if (p < n && <u32>load<u8>(base + <usize>p) == C_MINUS) p++;
+    let neg = false;
+    let m: u64 = 0;
+    let digits = 0;
+    let exp = 0;
+    if (p < n && <u32>load<u8>(base + <usize>p) == C_MINUS) { p++; neg = true; }
     if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
       this.fail(p, "expected a digit, got " + this.describe(p));
       return null;
@@ -565,7 +571,12 @@ class Parser {
         return null;
       }
     } else {
-      while (p < n && <u32>load<u8>(base + <usize>p) - C_0 < 10) p++;
+      while (p < n) {
+        let d = <u32>load<u8>(base + <usize>p) - C_0;
+        if (d >= 10) break;
+        if (digits < 19) { m = m * 10 + d; digits++; } else exp++;
+        p++;
+      }
     }
     if (p < n && <u32>load<u8>(base + <usize>p) == C_DOT) {
       p++;
@@ -573,33 +584,44 @@ class Parser {
         this.fail(p, "expected a digit after '.', got " + this.describe(p));
         return null;
       }
-      while (p < n && <u32>load<u8>(base + <usize>p) - C_0 < 10) p++;
+      while (p < n) {
+        let d = <u32>load<u8>(base + <usize>p) - C_0;
+        if (d >= 10) break;
+        if (digits < 19 && (m != 0 || d != 0)) { m = m * 10 + d; digits++; exp--; }
+        else if (m == 0) exp--;
+        p++;
+      }
     }
     if (p < n && (<u32>load<u8>(base + <usize>p) | 0x20) == 0x65) {
       p++;
+      let eneg = false;
       if (p < n) {
         let s = <u32>load<u8>(base + <usize>p);
-        if (s == 0x2B || s == C_MINUS) p++;
+        if (s == 0x2B || s == C_MINUS) { p++; eneg = s == C_MINUS; }
       }
       if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
         this.fail(p, "expected a digit in the exponent, got " + this.describe(p));
         return null;
       }
-      while (p < n && <u32>load<u8>(base + <usize>p) - C_0 < 10) p++;
+      let e = 0;
+      while (p < n) {
+        let d = <u32>load<u8>(base + <usize>p) - C_0;
+        if (d >= 10) break;
+        if (e < 100000) e = e * 10 + <i32>d;
+        p++;
+      }
+      exp += eneg ? -e : e;
     }
     this.pos = p;
-    let text = String.UTF8.decodeUnsafe(base + <usize>start, <usize>(p - start), false);
-    let x = parseFloat(text);
+    let x = decimalToF64(m, exp);
     if (!isFinite(x)) {
       // (no ternaries on managed values: asc 0.17's ARC mishandles some)
-      let shown = text;
-      if (text.length > 32) shown = text.substring(0, 32) + "...";
-      this.fail(start, "number " + shown + " is out of range");
+      let text = String.UTF8.decodeUnsafe(base + <usize>start, <usize>(p - start), false);
+      if (text.length > 32) text = text.substring(0, 32) + "...";
+      this.fail(start, "number " + text + " is out of range");
       return null;
     }
-    // strtod in asc 0.17 loses the sign of zero
-    if (x == 0 && <u32>load<u8>(base + <usize>start) == C_MINUS) x = -0.0;
-    return JsonValue.newNumber(x);
+    return JsonValue.newNumber(neg ? -x : x);
   }
 
   /** Parses a string starting at the opening quote. Returns null on error. */
@@ -756,16 +778,141 @@ function stringifyInto(out: ByteBuffer, root: JsonValue): void {
   }
 }
 
-/** Number text: integers up to 2^53 without a fraction, others via dtoa. */
+/** 10^k for 0 <= k <= 22 (exact: every intermediate product is). */
+function pow10(k: i32): f64 {
+  let p = 1.0;
+  while (k-- > 0) p *= 10;
+  return p;
+}
+
+/** The rounding error of `a * b` given `p = a * b` (Dekker; exact for normal operands). */
+function mulError(a: f64, b: f64, p: f64): f64 {
+  let t = a * 134217729.0;
+  let ah = t - (t - a);
+  let al = a - ah;
+  t = b * 134217729.0;
+  let bh = t - (t - b);
+  let bl = b - bh;
+  return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+
+/**
+ * (h + l) * 10^e for h >= 0, in double-double arithmetic (about 104 bits):
+ * returns the high part and leaves the low one in `scaledLow`, so the one
+ * final rounding (h + l) is the only one that matters: the result is the
+ * correctly rounded value except in rare near-halfway cases (and with less
+ * precision for subnormal results). Replaces asc's strtod for JSON numbers:
+ * a few hundred bytes instead of ~2 KB per module.
+ */
+let scaledLow: f64 = 0;
+function scaleDecimal(h: f64, l: f64, e: i32): f64 {
+  scaledLow = 0;
+  if (h == 0) return 0;
+  // callers pass h < 10^19: beyond these bounds the result is 0 or Infinity anyway
+  if (e > 330) return Infinity;
+  if (e < -350) return 0;
+  let big = false;
+  while (e != 0) {
+    if (h > 1e270 && !big) {
+      // Dekker's splitting would overflow: work in units of 2^64 (exact)
+      h *= 5.421010862427522e-20;
+      l *= 5.421010862427522e-20;
+      big = true;
+    }
+    let k = e;
+    if (k > 22) k = 22;
+    if (k < -22) k = -22;
+    e -= k;
+    if (k > 0) {
+      let c = pow10(k);
+      let p = h * c;
+      let err = mulError(h, c, p) + l * c;
+      h = p + err;
+      l = err - (h - p);
+    } else {
+      let c = pow10(-k);
+      let q = h / c;
+      if (q >= 2.2250738585072014e-308) { // normal: error terms below it are negligible
+        let p = q * c;
+        let r = ((h - p) - mulError(q, c, p) + l) / c;
+        h = q + r;
+        l = r - (h - q);
+      } else {
+        h = (h + l) / c; // subnormal: plain arithmetic
+        l = 0;
+      }
+    }
+  }
+  if (big) {
+    // near the top of the range, fold in the low part first (scaledLow stays 0)
+    if (h > 1e280) return (h + l) * 18446744073709551616.0;
+    h *= 18446744073709551616.0;
+    l *= 18446744073709551616.0;
+  }
+  scaledLow = l;
+  return h;
+}
+
+/** m * 10^e with the u64 `m` split exactly into two f64s. */
+function decimalToF64(m: u64, e: i32): f64 {
+  let h = <f64>m;
+  h = scaleDecimal(h, <f64><i64>(m - <u64>h), e);
+  return h + scaledLow;
+}
+
+/**
+ * Number text as JavaScript's `String(x)` prints it: integers up to 2^53
+ * exactly, others with the fewest significant digits (at most 17) that read
+ * back (through this module's own reader) as the same f64, in JavaScript's
+ * layout (`1.5`, `100000000000000000000`, `1e+21`, `1.5e-7`). Small instead
+ * of asc's dtoa (~3 KB with its tables); used by config errors and toString.
+ */
 export function formatNumber(x: f64): string {
   if (isSafeInteger(x)) {
     if (x == 0 && 1 / x < 0) return "-0";
     return (<i64>x).toString();
   }
-  let s = x.toString();
-  // asc's dtoa prints integral values as "1e+21" or "100000000000000000000.0"
-  if (s.endsWith(".0")) s = s.substring(0, s.length - 2);
-  return s;
+  if (x != x) return "NaN";
+  let sign = "";
+  if (x < 0) { sign = "-"; x = -x; }
+  if (x == Infinity) return sign + "Infinity";
+  // decimal exponent: 10^e10 <= x < 10^(e10 + 1), estimated from the binary one
+  let e10 = <i32>Math.floor(<f64>(<i32>((reinterpret<u64>(x) >> 52) & 0x7FF) - 1023) * 0.30102999566398120);
+  // (the estimate is off by one at most, more for subnormals: correct it
+  // comparing as a double-double, as h + l may round to 10)
+  for (let guard = 0; guard < 20; guard++) {
+    let y = scaleDecimal(x, 0, -e10);
+    if (y > 10 || (y == 10 && scaledLow >= 0)) e10++;
+    else if (y < 1 || (y == 1 && scaledLow < 0)) e10--;
+    else break;
+  }
+  let d: u64 = 0;
+  let n = 0; // the decimal point goes after n digits
+  for (let p = 1; p <= 17; p++) {
+    let k = p - 1 - e10;
+    // round(x * 10^k) from the unrounded double-double product
+    let h = scaleDecimal(x, 0, k);
+    let hi = Math.floor(h);
+    d = <u64>hi + <u64><i64>Math.round((h - hi) + scaledLow);
+    n = e10 + 1;
+    if (d == <u64>pow10(p)) { d /= 10; n++; k--; } // 9.99.. rounded up to 10.0..
+    if (p == 17) break;
+    // read back the way parseNumber would: trailing zeros move the exponent
+    let m = d;
+    while (m != 0 && m % 10 == 0) { m /= 10; k--; }
+    if (decimalToF64(m, -k) == x) break;
+  }
+  let s = d.toString();
+  while (s.length > 1 && s.charCodeAt(s.length - 1) == 0x30) s = s.substring(0, s.length - 1);
+  let k = s.length;
+  if (k <= n && n <= 21) return sign + s + "0".repeat(n - k);
+  if (0 < n && n <= 21) return sign + s.substring(0, n) + "." + s.substring(n);
+  if (-6 < n && n <= 0) return sign + "0." + "0".repeat(-n) + s;
+  let mant = s.substring(0, 1);
+  if (k > 1) mant += "." + s.substring(1);
+  let ee = n - 1;
+  if (ee < 0) return sign + mant + "e-" + (-ee).toString();
+  return sign + mant + "e+" + ee.toString();
 }
 
 /** Appends `s` as a JSON string literal. */
