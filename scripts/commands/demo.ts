@@ -23,7 +23,7 @@ import { describeExchange, formatTable } from "../demo/report.ts";
 
 export const summary = "the whole pipeline: build, package, load from OCI, run a two-sidecar mesh, print metrics and manifests";
 
-const HELP = `Usage: mesh-filters demo [--registry HOST:PORT/NS [--plain-http]] [--quiet-build]
+const HELP = `Usage: mesh-filters demo [--registry HOST:PORT/NS [--plain-http]] [--out DIR] [--quiet-build]
 
 With no option everything runs on this machine: the filters are built,
 packaged into the OCI image layout dist/oci/, loaded back out of it (digests
@@ -34,7 +34,8 @@ manifests that deploy the same filters to Istio and ASM, and the ORAS commands
 that push them follow.
 
 --registry pushes the artifacts to that registry (oras, else skopeo) and loads
-the modules from the registry instead of the layout.`;
+the modules from the registry instead of the layout.
+--out puts build/ and dist/ under DIR instead of the project (default: the project).`;
 
 const MESH_FILTERS = ["header-auth", "metadata-exchange", "stats"];
 
@@ -59,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       registry: { type: "string" },
       "plain-http": { type: "boolean", default: false },
       "quiet-build": { type: "boolean", default: false },
+      out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -68,11 +70,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const started = Date.now();
   const root = PROJECT_ROOT;
-  const layoutDir = path.join(root, "dist", "oci");
+  const work = path.resolve(values.out ?? root);
+  const buildDir = path.join(work, "build");
+  const filtersJson = path.join(buildDir, "filters.json");
+  const layoutDir = path.join(work, "dist", "oci");
 
   const builds = await step(1, "Build the filters (AssemblyScript 0.17.14 -> wasm, validated, ABI-checked)", async () => {
     const results = await buildFilters({
-      outDir: path.join(root, "build"),
+      outDir: buildDir,
       debug: false,
       progress: values["quiet-build"] ? undefined : (l) => console.log(`   ${l}`),
     });
@@ -81,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   });
 
   await step(2, "Package them as OCI artifacts (dist/oci: wasm and compat variants)", () => {
-    const pkg = packageFilters({ projectRoot: root });
+    const pkg = packageFilters({ projectRoot: root, filtersJson, outDir: layoutDir });
     for (const a of pkg.artifacts) {
       console.log(`   ${`${a.tag}`.padEnd(26)} ${a.manifestDigest}`);
     }
@@ -94,10 +99,11 @@ export async function run(argv: string[]): Promise<number> {
     const byName = new Map<string, LoadedArtifact>();
     if (values.registry) {
       const pushed = await pushFilters({
-        projectRoot: root, registry: values.registry, plainHttp: values["plain-http"], variants: ["wasm"],
+        projectRoot: root, filtersJson, layoutDir, pushedJson: path.join(work, "dist", "pushed.json"),
+        registry: values.registry, plainHttp: values["plain-http"], variants: ["wasm"],
         log: (l) => console.log(`   ${l}`),
       });
-      for (const a of pushed.pushed.artifacts) {
+      for (const a of pushed.artifacts) {
         byName.set(a.name, await pullArtifact(`${a.reference}@${a.digest}`, { plainHttp: values["plain-http"] }));
       }
       pushedNote = ` (pushed to ${values.registry})`;
@@ -127,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
   });
 
   await step(6, "Prometheus metrics of both sidecars (Envoy's /stats/prometheus with Istio's stats_tags)", () => {
-    const outDir = path.join(root, "dist", "demo");
+    const outDir = path.join(work, "dist", "demo");
     mkdirSync(outDir, { recursive: true });
     for (const [file, title, sidecar] of [
       ["productpage-v1.prom", "productpage-v1 (client sidecar, reporter=source)", mesh.client],
@@ -142,10 +148,10 @@ export async function run(argv: string[]): Promise<number> {
 
   await step(7, `Deploy the same filters${pushedNote}: Istio WasmPlugin, ASM ASMFilterDeployment, and the ORAS commands`, async () => {
     const registry = values.registry ?? "registry.example.com/mesh-wasm-filters";
-    printManifests(root, registry);
+    printManifests(root, filtersJson, registry);
     console.log("\n   # Push with ORAS (what `mesh-filters push --dry-run` prints):");
     await pushFilters({
-      projectRoot: root, registry, dryRun: true, tool: "oras", plainHttp: values["plain-http"],
+      projectRoot: root, filtersJson, layoutDir, registry, dryRun: true, tool: "oras", plainHttp: values["plain-http"],
       log: (l) => console.log(`   ${l}`),
     });
   });
@@ -204,8 +210,8 @@ async function startMesh(root: string, modules: Map<string, LoadedArtifact>): Pr
   return new TwoSidecarMesh(client, server, reviewsApp);
 }
 
-function printManifests(root: string, registry: string): void {
-  const { filters } = loadInputs({ root, only: MESH_FILTERS });
+function printManifests(root: string, filtersJson: string, registry: string): void {
+  const { filters } = loadInputs({ root, filtersJson, only: MESH_FILTERS });
   const options: RenderOptions = {
     ...DEFAULTS,
     image: registry,
