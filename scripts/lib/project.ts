@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { readFiltersJson as readFiltersJsonFile } from "../../oci/filters-json.ts";
 
 /** The project root (the folder holding package.json), wherever the command runs from. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -50,9 +51,7 @@ export interface FilterBuild {
   debugFile?: string;
 }
 
-/** Reads build/filters.json (the fixed contract of `mesh-filters build`). */
+/** Reads and checks build/filters.json (the fixed contract of `mesh-filters build`). */
 export function readFiltersJson(root = PROJECT_ROOT): FilterBuild[] {
-  const file = path.join(root, "build", "filters.json");
-  if (!existsSync(file)) throw new Error(`${file} does not exist: run \`npx mesh-filters build\` first`);
-  return JSON.parse(readFileSync(file, "utf8")) as FilterBuild[];
+  return readFiltersJsonFile(path.join(root, "build", "filters.json")) as FilterBuild[];
 }

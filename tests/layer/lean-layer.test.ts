@@ -143,7 +143,7 @@ describe("per-request cost", () => {
         return 0;
       },
     });
-    const { instance } = await WebAssembly.instantiate(bytes, { env, wasi_unstable: { proc_exit() {} } });
+    const { instance } = (await WebAssembly.instantiate(bytes, { env, wasi_unstable: { proc_exit() {} } })) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
     exports = instance.exports as Record<string, any>;
     exports.proxy_on_context_create(1, 0);
     exports.proxy_on_vm_start(1, 0);
