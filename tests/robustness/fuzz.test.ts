@@ -116,8 +116,10 @@ for (const name of FILTERS) {
       const statuses = new Map<string, number>();
       const t0 = performance.now();
       for (let i = 0; i < STREAMS; i++) {
-        const c = chains.length === 1 || r.next() < chains[0]!.weight ? chains[0]! : chains[1]!;
-        const s = i === warmupEnd - 1 || i === warmupEnd - 2 ? largest(gen, pools.big) : gen.next({ peers: c.peers });
+        const big = i === warmupEnd - 1 || i === warmupEnd - 2;
+        // The two largest streams go through every chain (stats: alone and behind metadata-exchange).
+        const c = big ? chains[i % chains.length]! : chains.length === 1 || r.next() < chains[0]!.weight ? chains[0]! : chains[1]!;
+        const s = big ? largest(gen, pools.big) : gen.next({ peers: c.peers });
         const res = await c.chain.send({ request: s.request, upstream: s.upstream, properties: s.properties });
         check(`${name} stream ${i}`, plugins, s, res, allowed);
         const k = res.response.local ? res.response.details : "upstream";
