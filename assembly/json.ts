@@ -130,12 +130,19 @@ export class JsonValue {
     return this.index!.has(key);
   }
 
+  /** Position of `key` in `keys`, or -1 when absent or not an object. */
+  indexOf(key: string): i32 {
+    if (this.kind != JsonKind.Object) return -1;
+    let index = this.index!;
+    if (!index.has(key)) return -1;
+    return index.get(key);
+  }
+
   /** Object member `key`, or null when absent or not an object. */
   get(key: string): JsonValue | null {
-    if (this.kind != JsonKind.Object) return null;
-    let index = this.index!;
-    if (!index.has(key)) return null;
-    return this.values![index.get(key)];
+    let i = this.indexOf(key);
+    if (i < 0) return null;
+    return unchecked(this.values![i]);
   }
 
   /** Appends to an array. */
@@ -778,6 +785,13 @@ function stringifyInto(out: ByteBuffer, root: JsonValue): void {
   }
 }
 
+/** n zeros (cold path; a loop instead of String#repeat, which costs more module bytes). */
+function zeros(n: i32): string {
+  let z = "";
+  while (n-- > 0) z += "0";
+  return z;
+}
+
 /** 10^k for 0 <= k <= 22 (exact: every intermediate product is). */
 function pow10(k: i32): f64 {
   let p = 1.0;
@@ -905,9 +919,9 @@ export function formatNumber(x: f64): string {
   let s = d.toString();
   while (s.length > 1 && s.charCodeAt(s.length - 1) == 0x30) s = s.substring(0, s.length - 1);
   let k = s.length;
-  if (k <= n && n <= 21) return sign + s + "0".repeat(n - k);
+  if (k <= n && n <= 21) return sign + s + zeros(n - k);
   if (0 < n && n <= 21) return sign + s.substring(0, n) + "." + s.substring(n);
-  if (-6 < n && n <= 0) return sign + "0." + "0".repeat(-n) + s;
+  if (-6 < n && n <= 0) return sign + "0." + zeros(-n) + s;
   let mant = s.substring(0, 1);
   if (k > 1) mant += "." + s.substring(1);
   let ee = n - 1;
