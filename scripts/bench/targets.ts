@@ -27,7 +27,8 @@ export function checkTargets(results: BenchResult[]): TargetCheck[] {
     checks.push({ target: "noop-lean within 10x of the floor", met: ratio <= 10, detail: `${ratio.toFixed(1)}x the floor` });
   }
   if (stock) {
-    for (const r of ours) {
+    // Per filter: the chain is three filters, reported but not held to it.
+    for (const r of ours.filter((x) => x.name !== "chain")) {
       const ratio = r.nsPerRequest / stock.nsPerRequest;
       checks.push({ target: `${r.name} cheaper per request than noop-stock`, met: ratio < 1, detail: `${ratio.toFixed(2)}x noop-stock` });
     }

@@ -2,7 +2,7 @@
 // (release) and build/<name>.debug.wasm (names kept), each validated and
 // ABI-checked, then build/filters.json.
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { inspectAbiSurface } from "../lib/abi-surface.ts";
@@ -107,8 +107,27 @@ export async function buildFilters(opts: BuildOptions): Promise<FilterBuild[]> {
   } finally {
     process.chdir(cwd);
   }
-  writeFileSync(path.join(opts.outDir, "filters.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(path.join(opts.outDir, "filters.json"), JSON.stringify(mergeEntries(opts, results), null, 2) + "\n");
   return results;
+}
+
+/**
+ * Entries for filters.json. Building some filters (--filter) keeps the other
+ * entries of an existing filters.json whose modules are still there, so one
+ * filter can be rebuilt without dropping the rest from the contract file.
+ */
+function mergeEntries(opts: BuildOptions, results: FilterBuild[]): FilterBuild[] {
+  const file = path.join(opts.outDir, "filters.json");
+  if (!opts.only?.length || !existsSync(file)) return results;
+  let previous: FilterBuild[];
+  try {
+    previous = JSON.parse(readFileSync(file, "utf8")) as FilterBuild[];
+  } catch {
+    return results;
+  }
+  const rebuilt = new Set(results.map((r) => r.name));
+  const kept = previous.filter((p) => !rebuilt.has(p.name) && existsSync(path.join(PROJECT_ROOT, p.file)));
+  return [...kept, ...results].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export function formatSummary(results: FilterBuild[]): string {

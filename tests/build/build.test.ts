@@ -37,6 +37,15 @@ describe("mesh-filters build", () => {
     }
   }, 600_000);
 
+  it("rebuilding one filter keeps the others in filters.json", async () => {
+    const dir = path.join(tmp, "a"); // a full build from the test above
+    const before = JSON.parse(readFileSync(path.join(dir, "filters.json"), "utf8")) as { name: string; sha256: string }[];
+    const rebuilt = await buildFilters({ outDir: dir, only: ["add-header"], debug: false });
+    expect(rebuilt.map((f) => f.name)).toEqual(["add-header"]);
+    const after = JSON.parse(readFileSync(path.join(dir, "filters.json"), "utf8")) as { name: string; sha256: string }[];
+    expect(after.map((f) => [f.name, f.sha256])).toEqual(before.map((f) => [f.name, f.sha256]));
+  }, 300_000);
+
   it("reads root ids from registerRootContext calls in registration order", () => {
     const addHeader = discoverFilters().find((f) => f.name === "add-header");
     expect(addHeader?.rootIds).toEqual(["add_header"]);
