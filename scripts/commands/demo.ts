@@ -10,15 +10,13 @@ import { parseArgs } from "node:util";
 import { buildFilters } from "./build.ts";
 import { readArtifactFromLayout, packageFilters, pullArtifact, pushFilters, type LoadedArtifact } from "../../oci/index.ts";
 import { PROJECT_ROOT, type FilterBuild } from "../lib/project.ts";
-import { STATS_TAGS } from "../../deploy/stats-tags.ts";
 import { DEFAULTS, loadInputs, type RenderOptions } from "../../deploy/model.ts";
 import { wasmPlugins } from "../../deploy/wasmplugin.ts";
 import { asmFilterDeployments } from "../../deploy/asm.ts";
 import { toYaml } from "../../deploy/render.ts";
-import { Sidecar, TwoSidecarMesh, type PluginSpec } from "../demo/mesh.ts";
-import { istioSidecarNode } from "../demo/istio-node.ts";
-import { istioServiceClusterMetadata } from "../demo/envoy-metadata.ts";
-import { TRAFFIC, reviewsApp } from "../demo/traffic.ts";
+import type { TwoSidecarMesh } from "../demo/mesh.ts";
+import { startBookinfoMesh } from "../demo/bookinfo-mesh.ts";
+import { TRAFFIC } from "../demo/traffic.ts";
 import { describeExchange, formatTable } from "../demo/report.ts";
 
 export const summary = "the whole pipeline: build, package, load from OCI, run a two-sidecar mesh, print metrics and manifests";
@@ -173,41 +171,12 @@ function exampleConfig(root: string, filter: string): string {
   return JSON.stringify(JSON.parse(readFileSync(path.join(root, "filters", filter, "example-config.json"), "utf8")));
 }
 
-async function startMesh(root: string, modules: Map<string, LoadedArtifact>): Promise<TwoSidecarMesh> {
-  const plugin = (filter: string, rootId: string, failOpen = false): PluginSpec => {
+function startMesh(root: string, modules: Map<string, LoadedArtifact>): Promise<TwoSidecarMesh> {
+  return startBookinfoMesh((filter) => {
     const art = modules.get(filter);
     if (!art) throw new Error(`${filter} was not built`);
-    return { filter, module: art.module, rootId, configuration: exampleConfig(root, filter), failOpen };
-  };
-  const reviews = { host: "reviews.default.svc.cluster.local", name: "reviews", namespace: "default" };
-  const client = await Sidecar.start({
-    name: "productpage",
-    node: istioSidecarNode({ name: "productpage-v1", namespace: "default", app: "productpage", version: "v1", ip: "10.44.0.11" }),
-    direction: "outbound",
-    plugins: [plugin("metadata-exchange", "metadata_exchange", true), plugin("stats", "stats_outbound", true)],
-    statsTags: STATS_TAGS,
-    properties: {
-      "xds.cluster_name": "outbound|9080||reviews.default.svc.cluster.local",
-      "xds.cluster_metadata": istioServiceClusterMetadata(reviews),
-    },
+    return { module: art.module, configuration: exampleConfig(root, filter) };
   });
-  const server = await Sidecar.start({
-    name: "reviews",
-    node: istioSidecarNode({ name: "reviews-v2", namespace: "default", app: "reviews", version: "v2", ip: "10.44.0.23" }),
-    direction: "inbound",
-    plugins: [
-      plugin("header-auth", "header_auth"),
-      plugin("metadata-exchange", "metadata_exchange", true),
-      plugin("stats", "stats_inbound", true),
-    ],
-    statsTags: STATS_TAGS,
-    properties: {
-      "xds.cluster_name": "inbound|9080||",
-      "xds.cluster_metadata": istioServiceClusterMetadata(reviews),
-      "connection.mtls": false,
-    },
-  });
-  return new TwoSidecarMesh(client, server, reviewsApp);
 }
 
 function printManifests(root: string, filtersJson: string, registry: string): void {

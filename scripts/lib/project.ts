@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readFiltersJson as readFiltersJsonFile } from "../../oci/filters-json.ts";
+import { readFiltersJson as readFiltersJsonFile, type FilterEntry } from "../../oci/filters-json.ts";
 
 /** The project root (the folder holding package.json), wherever the command runs from. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -41,17 +41,12 @@ export function discoverFilters(root = PROJECT_ROOT): FilterSource[] {
     });
 }
 
-export interface FilterBuild {
-  name: string;
-  rootIds: string[];
-  file: string;
-  size: number;
-  sha256: string;
-  abiVersion: string;
+/** An entry of build/filters.json as the build writes it. */
+export interface FilterBuild extends FilterEntry {
   debugFile?: string;
 }
 
 /** Reads and checks build/filters.json (the fixed contract of `mesh-filters build`). */
 export function readFiltersJson(root = PROJECT_ROOT): FilterBuild[] {
-  return readFiltersJsonFile(path.join(root, "build", "filters.json")) as FilterBuild[];
+  return readFiltersJsonFile(path.join(root, "build", "filters.json"));
 }
