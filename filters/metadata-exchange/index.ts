@@ -102,7 +102,11 @@ class MetadataExchangeRoot extends RootContext {
     }
     const peer = decodePeer(scratch, n);
     if (peer === null) {
-      this.decodeError("x-envoy-peer-metadata: " + lastPeerDecodeError());
+      // The reason is built only when it will be logged: bad headers are traffic, not configuration.
+      increment_metric(this.decodeErrors, 1);
+      if (logEnabled(LogLevelValues.debug)) {
+        logAlways(LogLevelValues.debug, "metadata-exchange: unknown peer: x-envoy-peer-metadata: " + lastPeerDecodeError());
+      }
       return null;
     }
     const bytes = peer!.encode(ExchangeKeys.Present).buffer;
