@@ -7,7 +7,8 @@ import { LogLevelValues } from "./runtime/enums";
 // @ts-ignore: decorator
 @global
 export function mesh_abort(message: string | null, fileName: string | null, lineNumber: u32, columnNumber: u32): void {
-  let text = message !== null ? message : "abort";
+  let text = "abort";
+  if (message !== null) text = message;
   if (fileName !== null) {
     text += " at " + fileName + ":" + lineNumber.toString() + ":" + columnNumber.toString();
   }

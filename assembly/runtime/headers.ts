@@ -45,7 +45,8 @@ export function getHeaderMapSize(map: HeaderMapTypeValues): u32 {
 // proxy-runtime-compatible functions (string and ArrayBuffer forms).
 export function get_header_map_value(typ: HeaderMapTypeValues, key: ArrayBuffer): ArrayBuffer {
   const v = getHeaderBytes(typ, key);
-  return v === null ? new ArrayBuffer(0) : v;
+  if (v === null) return new ArrayBuffer(0);
+  return v;
 }
 export function add_header_map_value(typ: HeaderMapTypeValues, key: ArrayBuffer, value: ArrayBuffer): WasmResultValues {
   return addHeaderBytes(typ, key, value);
@@ -86,7 +87,8 @@ export class HeaderStreamManipulator {
   /** The first value, or "" when absent (proxy-runtime's contract). */
   get(key: string): string {
     const v = getHeaderBytes(this.typ, String.UTF8.encode(key));
-    return v === null ? "" : String.UTF8.decode(v);
+    if (v === null) return "";
+    return String.UTF8.decode(v);
   }
   remove(key: string): void {
     removeHeaderBytes(this.typ, String.UTF8.encode(key));

@@ -24,7 +24,8 @@ export function setPropertyBytes(path: ArrayBuffer, value: ArrayBuffer): WasmRes
 /** proxy-runtime's get_property: `path` with NUL-separated segments; empty when absent (it trapped). */
 export function get_property(path: string): ArrayBuffer {
   const v = getPropertyBytes(String.UTF8.encode(path));
-  return v === null ? new ArrayBuffer(0) : v;
+  if (v === null) return new ArrayBuffer(0);
+  return v;
 }
 
 export function set_property(path: string, data: ArrayBuffer): WasmResultValues {
@@ -41,5 +42,6 @@ export function getPropertyI64(path: ArrayBuffer, fallback: i64): i64 {
 /** Reads a string property; "" when absent. */
 export function getPropertyString(path: ArrayBuffer): string {
   const v = getPropertyBytes(path);
-  return v === null ? "" : String.UTF8.decode(v);
+  if (v === null) return "";
+  return String.UTF8.decode(v);
 }

@@ -41,7 +41,8 @@ function findFactory(rootId: string): RootFactory | null {
 export function createRootContext(context_id: u32): bool {
   if (roots.get(context_id) !== null) return true;
   const raw = getPropertyBytes(ROOT_ID_PATH);
-  const rootId = raw === null ? "" : String.UTF8.decode(raw);
+  let rootId = "";
+  if (raw !== null) rootId = String.UTF8.decode(raw);
   const factory = findFactory(rootId);
   if (factory === null) {
     const names = new Array<string>();

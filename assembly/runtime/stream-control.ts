@@ -14,7 +14,8 @@ const NO_HEADERS = serializePairs([]);
 export function send_local_response(status: u32, details: string, body: ArrayBuffer,
   additional_headers: Headers, grpc_status: GrpcStatusValues): WasmResultValues {
   const d = String.UTF8.encode(details);
-  const h = additional_headers.length == 0 ? NO_HEADERS : serializePairs(additional_headers);
+  let h = NO_HEADERS;
+  if (additional_headers.length > 0) h = serializePairs(additional_headers);
   return imports.proxy_send_local_response(status, changetype<usize>(d), d.byteLength,
     changetype<usize>(body), body.byteLength, changetype<usize>(h), h.byteLength, grpc_status);
 }
