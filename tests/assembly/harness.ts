@@ -106,17 +106,8 @@ export async function loadFixture(name: string, opts: { optimize?: boolean } = {
   return fx;
 }
 
-/** Small deterministic PRNG (mulberry32) for fuzz loops. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG for fuzz loops. */
+export { mulberry32 as rng } from "../support/mulberry32.ts";
 
 export function randomBytes(next: () => number, maxLen: number, alphabet?: Uint8Array): Uint8Array {
   const len = Math.floor(next() * (maxLen + 1));

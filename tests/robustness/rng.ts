@@ -1,15 +1,9 @@
-// A small seeded random source for the robustness suites (mulberry32: fast, reproducible).
+// A small seeded random source for the robustness suites.
+import { mulberry32 } from "../support/mulberry32.ts";
 export class Rand {
-  private a: number;
-  constructor(seed: number) { this.a = seed >>> 0; }
   /** [0, 1) */
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  readonly next: () => number;
+  constructor(seed: number) { this.next = mulberry32(seed); }
   /** [0, n) */
   int(n: number): number { return Math.floor(this.next() * n); }
   /** true with probability p */

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type { HeaderList } from "../../../host/index.ts";
 import { requestHeaderMap } from "../../../host/chain.ts";
 import { BILLING_KEY, EXAMPLE, REPORTING_KEY, ensureBuilt, load } from "./helpers.ts";
+import { mulberry32 as rng } from "../../support/mulberry32.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed4a17);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 100_000);
@@ -16,17 +17,6 @@ const MAX_VALUE = 64 * 1024; // above Envoy's default 60 KiB header limit
 
 beforeAll(() => ensureBuilt());
 
-/** mulberry32: small, fast, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sha = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 const KEYS = new Map<string, { principal: string; methods?: string[]; prefixes?: string[] }>(
