@@ -12,10 +12,20 @@ export class HeaderMap {
 
   get size(): number { return this.list.length; }
 
+  // byteSize() of the last (list, version) it was computed for: filters ask
+  // for it several times per stream (proxy_get_header_map_size), maps change rarely.
+  private sizedList: [string, string][] | null = null;
+  private sizedVersion = -1;
+  private sized = 0;
+
   /** Envoy's HeaderMap::byteSize(): the sum of key and value lengths. */
   byteSize(): number {
+    if (this.sizedList === this.list && this.sizedVersion === this.version) return this.sized;
     let n = 0;
     for (const [k, v] of this.list) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+    this.sizedList = this.list;
+    this.sizedVersion = this.version;
+    this.sized = n;
     return n;
   }
 
@@ -52,9 +62,10 @@ export class HeaderMap {
 
   remove(key: string): void {
     key = key.toLowerCase();
-    const before = this.list.length;
+    // Most removals find nothing (a filter stripping a header a client may have sent).
+    if (!this.list.some((e) => e[0] === key)) return;
     this.list = this.list.filter((e) => e[0] !== key);
-    if (this.list.length !== before) this.version++;
+    this.version++;
   }
 
   setAll(pairs: ReadonlyArray<readonly [string, string]>): void {

@@ -118,6 +118,23 @@ export class Vm {
 
   str(ptr: number, len: number): string { return utf8(this.view(ptr, len)); }
 
+  // Names a module passes again and again (header names, from buffers it keeps)
+  // decoded once per (pointer, length), checked against the bytes each time.
+  private names = new Map<number, { bytes: Uint8Array; text: string }>();
+
+  /** str() for short, repeated strings such as header names. */
+  name(ptr: number, len: number): string {
+    const raw = this.view(ptr, len);
+    if (raw.length > 64) return utf8(raw);
+    const key = (ptr >>> 0) * 128 + raw.length;
+    const hit = this.names.get(key);
+    if (hit && sameBytes(hit.bytes, raw)) return hit.text;
+    const text = utf8(raw);
+    if (this.names.size >= 4096) this.names.clear();
+    this.names.set(key, { bytes: raw.slice(), text });
+    return text;
+  }
+
   setU32(ptr: number, v: number): void {
     ptr >>>= 0;
     this.check(ptr, 4);
@@ -217,4 +234,10 @@ export class Vm {
     this.services.log({ level: "critical", plugin: rec.plugin, message: rec.message }, "critical");
     this.loadLogs?.push({ level: "critical", message: rec.message });
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

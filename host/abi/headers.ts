@@ -37,7 +37,7 @@ export function headerImports(vm: Vm) {
     proxy_get_header_map_value(type: number, kp: number, kl: number, vpp: number, vsp: number): number {
       const map = mapOf(vm, type);
       if (!map) return WasmResult.BadArgument;
-      const v = map.get(vm.str(kp, kl));
+      const v = map.get(vm.name(kp, kl));
       // ABI 0.2.x: a missing key is NotFound (0.1.0 answered an empty value).
       if (v === undefined) return WasmResult.NotFound;
       return vm.returnBytes(v, vpp, vsp);
@@ -45,21 +45,21 @@ export function headerImports(vm: Vm) {
     proxy_add_header_map_value(type: number, kp: number, kl: number, vp: number, vl: number): number {
       const map = mapOf(vm, type);
       if (!map) return WasmResult.BadArgument;
-      map.add(vm.str(kp, kl), vm.str(vp, vl));
+      map.add(vm.name(kp, kl), vm.str(vp, vl));
       modified(vm, type);
       return WasmResult.Ok;
     },
     proxy_replace_header_map_value(type: number, kp: number, kl: number, vp: number, vl: number): number {
       const map = mapOf(vm, type);
       if (!map) return WasmResult.BadArgument;
-      map.replace(vm.str(kp, kl), vm.str(vp, vl));
+      map.replace(vm.name(kp, kl), vm.str(vp, vl));
       modified(vm, type);
       return WasmResult.Ok;
     },
     proxy_remove_header_map_value(type: number, kp: number, kl: number): number {
       const map = mapOf(vm, type);
       if (!map) return WasmResult.BadArgument;
-      map.remove(vm.str(kp, kl));
+      map.remove(vm.name(kp, kl));
       modified(vm, type);
       return WasmResult.Ok;
     },
