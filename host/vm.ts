@@ -114,7 +114,12 @@ export class Vm {
     return this.u8.subarray(ptr, ptr + len);
   }
 
-  bytes(ptr: number, len: number): Uint8Array { return this.view(ptr, len).slice(); }
+  /** A copy of module memory (allocate-and-set: TypedArray#slice takes a slow species path). */
+  bytes(ptr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len >>> 0);
+    out.set(this.view(ptr, len));
+    return out;
+  }
 
   str(ptr: number, len: number): string { return utf8(this.view(ptr, len)); }
 

@@ -66,7 +66,7 @@ export function propertyImports(vm: Vm) {
       // No stream info in a root context: NotFound, as Envoy answers.
       if (!ctx || ctx.kind !== "stream") return WasmResult.NotFound;
       // The key is the path bytes verbatim, prefixed with "wasm." (CelStateKeyPrefix).
-      ctx.stream.filterState.set("wasm." + utf8(vm.view(pp, pl)), vm.bytes(vp, vl));
+      ctx.stream.filterState.set("wasm." + vm.name(pp, pl), vm.bytes(vp, vl));
       return WasmResult.Ok;
     },
   };
