@@ -3,8 +3,43 @@ import { StreamType, WasmResult } from "../constants.ts";
 import { decodePairs } from "../pairs.ts";
 import type { Vm } from "../vm.ts";
 
+/** The last local-reply header pairs, decoded: filters prepare them once and send the same bytes. */
+class ReplyHeadersCache {
+  private bytes: Uint8Array | null = null;
+  private headers: [string, string][] = [];
+
+  decode(raw: Uint8Array): [string, string][] | null {
+    if (this.bytes && sameBytes(this.bytes, raw)) return this.headers;
+    const decoded = decodePairs(raw);
+    if (!decoded) return null;
+    this.bytes = raw.slice();
+    // Envoy lower-cases header names; the list is shared, so callers copy it.
+    this.headers = decoded.map(([k, v]) => [k.toLowerCase(), v]);
+    return this.headers;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+// Envoy replaces whitespace in details with '_' (StringUtil::replaceAllEmptySpace).
+const details = new Map<string, string>();
+function normalizeDetails(raw: string): string {
+  let out = details.get(raw);
+  if (out === undefined) {
+    out = raw.replace(/[ \t\n\v\f\r]/g, "_");
+    if (details.size >= 1024) details.clear();
+    details.set(raw, out);
+  }
+  return out;
+}
+
 export function streamControlImports(vm: Vm) {
   const stream = () => (vm.effective?.kind === "stream" ? vm.effective : null);
+  const replyHeaders = new ReplyHeadersCache();
   return {
     proxy_continue_stream(type: number): number {
       switch (type) {
@@ -34,19 +69,18 @@ export function streamControlImports(vm: Vm) {
       }
     },
     proxy_send_local_response(status: number, dp: number, dl: number, bp: number, bl: number, hp: number, hl: number, grpc: number): number {
-      const details = vm.str(dp, dl);
+      const detailsText = vm.name(dp, dl);
       const body = vm.bytes(bp, bl);
-      const headers = decodePairs(vm.view(hp, hl));
+      const headers = replyHeaders.decode(vm.view(hp, hl));
       if (!headers) return WasmResult.BadArgument;
       const ctx = stream();
       if (ctx) {
         ctx.stream.localReply(ctx, {
           status: status >>> 0, body,
-          headers: headers.map(([k, v]) => [k.toLowerCase(), v]),
+          headers: headers.map(([k, v]) => [k, v]),
           // SDKs pass -1 for "no gRPC status"; only 0..16 produce one (envoy context.cc).
           grpcStatus: (grpc | 0) >= 0 && (grpc | 0) <= 16 ? grpc | 0 : null,
-          // Envoy replaces whitespace in details with '_' (StringUtil::replaceAllEmptySpace).
-          details: details.replace(/[ \t\n\v\f\r]/g, "_"),
+          details: normalizeDetails(detailsText),
         });
       }
       return WasmResult.Ok;
