@@ -114,11 +114,16 @@ export class Vm {
     return this.u8.subarray(ptr, ptr + len);
   }
 
-  /** A copy of module memory (allocate-and-set: TypedArray#slice takes a slow species path). */
+  /**
+   * A copy of module memory. Small copies come out of Node's buffer pool:
+   * a fresh Uint8Array of more than 64 bytes costs an off-heap allocation,
+   * and TypedArray#slice a slow species lookup on top.
+   */
   bytes(ptr: number, len: number): Uint8Array {
-    const out = new Uint8Array(len >>> 0);
-    out.set(this.view(ptr, len));
-    return out;
+    const src = this.view(ptr, len);
+    const out = Buffer.allocUnsafe(src.length);
+    out.set(src);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
   }
 
   str(ptr: number, len: number): string { return utf8(this.view(ptr, len)); }
