@@ -134,15 +134,25 @@ export class Vm {
 
   /** str() for short, repeated strings such as header names. */
   name(ptr: number, len: number): string {
-    const raw = this.view(ptr, len);
-    if (raw.length > 64) return utf8(raw);
-    const key = (ptr >>> 0) * 128 + raw.length;
+    ptr >>>= 0; len >>>= 0;
+    this.check(ptr, len);
+    if (len > 64) return utf8(this.u8.subarray(ptr, ptr + len));
+    const key = ptr * 128 + len;
     const hit = this.names.get(key);
-    if (hit && sameBytes(hit.bytes, raw)) return hit.text;
+    // Compared in place: no view object per call on the hot path.
+    if (hit && this.equalsAt(ptr, hit.bytes)) return hit.text;
+    const raw = this.u8.subarray(ptr, ptr + len);
     const text = utf8(raw);
     if (this.names.size >= 4096) this.names.clear();
     this.names.set(key, { bytes: raw.slice(), text });
     return text;
+  }
+
+  /** Whether module memory at `ptr` holds exactly `bytes` (the range must be checked already). */
+  equalsAt(ptr: number, bytes: Uint8Array): boolean {
+    const u8 = this.u8;
+    for (let i = 0; i < bytes.length; i++) if (u8[ptr + i] !== bytes[i]) return false;
+    return true;
   }
 
   setU32(ptr: number, v: number): void {

@@ -31,11 +31,15 @@ export function splitPath(raw: Uint8Array): string[] {
 class PathCache {
   private entries = new Map<number, { bytes: Uint8Array; path: string[] }>();
 
-  lookup(ptr: number, raw: Uint8Array): string[] {
-    if (raw.length > 255) return splitPath(raw);
-    const key = ptr * 256 + raw.length;
+  constructor(private vm: Vm) {}
+
+  lookup(ptr: number, len: number): string[] {
+    ptr >>>= 0; len >>>= 0;
+    const raw = this.vm.view(ptr, len);
+    if (len > 255) return splitPath(raw);
+    const key = ptr * 256 + len;
     const hit = this.entries.get(key);
-    if (hit && sameBytes(hit.bytes, raw)) return hit.path;
+    if (hit && this.vm.equalsAt(ptr, hit.bytes)) return hit.path;
     const path = splitPath(raw);
     if (this.entries.size >= MAX_PARSED_PATHS) this.entries.clear();
     this.entries.set(key, { bytes: raw.slice(), path });
@@ -43,17 +47,11 @@ class PathCache {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 export function propertyImports(vm: Vm) {
-  const paths = new PathCache();
+  const paths = new PathCache(vm);
   return {
     proxy_get_property(pp: number, pl: number, vpp: number, vsp: number): number {
-      const path = paths.lookup(pp >>> 0, vm.view(pp, pl));
+      const path = paths.lookup(pp, pl);
       const ctx = vm.effective;
       if (!ctx) return WasmResult.NotFound;
       const v = ctx.kind === "stream" ? ctx.stream.attribute(path, ctx) : resolveRootAttribute(path, ctx.root.plugin, vm);
