@@ -75,9 +75,10 @@ function propertyKey(path: string[]): string {
   return key;
 }
 
-function common(path: string[], plugin: PluginInfo, vm: Vm, props: Map<string, Uint8Array>[]): Uint8Array | null | undefined {
+function common(path: string[], plugin: PluginInfo, vm: Vm, first: Map<string, Uint8Array>, second: Map<string, Uint8Array> | null): Uint8Array | null | undefined {
   const key = propertyKey(path);
-  for (const p of props) { const v = p.get(key); if (v) return v; }
+  const hit = first.get(key) ?? second?.get(key);
+  if (hit) return hit;
   const [head, ...rest] = path;
   switch (head) {
     case "plugin_name": return rest.length ? undefined : enc.encode(plugin.name);
@@ -91,17 +92,27 @@ function common(path: string[], plugin: PluginInfo, vm: Vm, props: Map<string, U
   return undefined;
 }
 
-function withAliases(path: string[], resolve: (p: string[]) => Uint8Array | null | undefined): Uint8Array | null | undefined {
-  const v = resolve(path);
+type Resolver<I> = (p: string[], plugin: PluginInfo, vm: Vm, info: I, hostProps: Map<string, Uint8Array>) => Uint8Array | null | undefined;
+
+/**
+ * Resolves `path`, then its pre-1.33 / post-1.33 alias. Top-level resolvers
+ * and plain arguments, no closure: this runs on every property read.
+ */
+function withAliases<I>(path: string[], plugin: PluginInfo, vm: Vm, info: I, hostProps: Map<string, Uint8Array>, resolve: Resolver<I>): Uint8Array | null | undefined {
+  const v = resolve(path, plugin, vm, info, hostProps);
   if (v !== undefined) return v;
-  if (LEGACY_XDS.has(path[0]!)) return resolve(["xds", ...path]);
-  if (path[0] === "xds" && LEGACY_XDS.has(path[1]!)) return resolve(path.slice(1));
+  if (LEGACY_XDS.has(path[0]!)) return resolve(["xds", ...path], plugin, vm, info, hostProps);
+  if (path[0] === "xds" && LEGACY_XDS.has(path[1]!)) return resolve(path.slice(1), plugin, vm, info, hostProps);
   return undefined;
+}
+
+function rootAttribute(p: string[], plugin: PluginInfo, vm: Vm, _info: null, hostProps: Map<string, Uint8Array>): Uint8Array | null | undefined {
+  return common(p, plugin, vm, hostProps, null);
 }
 
 export function resolveRootAttribute(path: string[], plugin: PluginInfo, vm: Vm): Uint8Array | null | undefined {
   const hostProps = normalizeProperties(vm.services.properties);
-  return withAliases(path, (p) => common(p, plugin, vm, [hostProps]));
+  return withAliases(path, plugin, vm, null, hostProps, rootAttribute);
 }
 
 function headerAttr(map: HeaderMap | null, rest: string[]): Uint8Array | undefined {
@@ -129,8 +140,11 @@ function grpcStatus(v: string | undefined): number | undefined {
 function str(v: string | undefined): Uint8Array | undefined { return v === undefined ? undefined : enc.encode(v); }
 
 export function resolveStreamAttribute(path: string[], plugin: PluginInfo, vm: Vm, info: StreamInfo, hostProps: Map<string, Uint8Array>): Uint8Array | null | undefined {
-  return withAliases(path, (p) => {
-    const base = common(p, plugin, vm, [info.properties, hostProps]);
+  return withAliases(path, plugin, vm, info, hostProps, streamAttribute);
+}
+
+function streamAttribute(p: string[], plugin: PluginInfo, vm: Vm, info: StreamInfo, hostProps: Map<string, Uint8Array>): Uint8Array | null | undefined {
+    const base = common(p, plugin, vm, info.properties, hostProps);
     if (base !== undefined) return base;
     const [head, name, ...rest] = p;
     const rh = info.requestHeaders;
@@ -189,5 +203,4 @@ export function resolveStreamAttribute(path: string[], plugin: PluginInfo, vm: V
       if (fs) return fs;
     }
     return undefined;
-  });
 }
