@@ -4,10 +4,11 @@
 // per-request path makes one host call.
 export * from "../../assembly/proxy";
 import {
-  RootContext, Context, registerRootContext, FilterHeadersStatusValues, HeaderMapTypeValues, LogLevelValues,
-  BufferTypeValues, get_buffer_bytes, addHeaderBytes, replaceHeaderBytes, logAlways,
+  RootContext, Context, registerRootContext, FilterHeadersStatusValues, HeaderMapTypeValues,
+  BufferTypeValues, get_buffer_bytes, addHeaderBytes, replaceHeaderBytes,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
+import { configurationAccepted } from "../../assembly/config-report";
 import { isHeaderName, isHeaderValue } from "../../assembly/http-token";
 
 class AddHeaderRoot extends RootContext {
@@ -23,12 +24,7 @@ class AddHeaderRoot extends RootContext {
     config.rejectUnknown();
     if (!isHeaderName(name)) config.error("name", "must be a lower-case HTTP header name (token characters, not a pseudo-header)");
     if (!isHeaderValue(value)) config.error("value", "must not contain CR, LF or NUL");
-    if (!config.ok) {
-      for (let i = 0; i < config.errors.length; i++) {
-        logAlways(LogLevelValues.error, "add-header: invalid configuration: " + config.errors[i]);
-      }
-      return false;
-    }
+    if (!configurationAccepted("add-header", config)) return false;
     this.name = String.UTF8.encode(name);
     this.value = String.UTF8.encode(value);
     this.replace = replace;

@@ -9,6 +9,7 @@ import {
   getHeaderMapSize, sendLocalResponseBytes, defineMetric, increment_metric, logEnabled, logAlways,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
+import { configurationAccepted } from "../../assembly/config-report";
 import { SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
 import { HeaderAuthConfig, readConfig, SOURCE_HEADER, MAX_CREDENTIAL_BYTES } from "./config";
 import { sha256Into } from "../../assembly/sha256";
@@ -46,12 +47,7 @@ class HeaderAuthRoot extends RootContext {
   onConfigure(configuration_size: u32): bool {
     const reader = ConfigReader.parseBuffer(get_buffer_bytes(BufferTypeValues.PluginConfiguration, 0, configuration_size));
     const cfg = readConfig(reader);
-    if (!reader.ok) {
-      for (let i = 0; i < reader.errors.length; i++) {
-        logAlways(LogLevelValues.error, "header-auth: invalid configuration: " + reader.errors[i]);
-      }
-      return false;
-    }
+    if (!configurationAccepted("header-auth", reader)) return false;
     if (cfg.plaintextPaths.length > 0) {
       logAlways(LogLevelValues.warn, "header-auth: " + cfg.plaintextPaths
         + ": plaintext 'key' in the configuration; use 'key_sha256' (printf %s \"$KEY\" | sha256sum)");

@@ -13,6 +13,7 @@ import {
   logAlways, logEnabled,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
+import { configurationAccepted } from "../../assembly/config-report";
 import { base64DecodeInto } from "../../assembly/base64";
 import {
   decodePeer, lastPeerDecodeError, ExchangeKeys,
@@ -48,12 +49,7 @@ class MetadataExchangeRoot extends RootContext {
   onConfigure(configuration_size: u32): bool {
     const reader = ConfigReader.parseBuffer(get_buffer_bytes(BufferTypeValues.PluginConfiguration, 0, configuration_size));
     const config = readConfig(reader);
-    if (!reader.ok) {
-      for (let i = 0; i < reader.errors.length; i++) {
-        logAlways(LogLevelValues.error, "metadata-exchange: invalid configuration: " + reader.errors[i]);
-      }
-      return false;
-    }
+    if (!configurationAccepted("metadata-exchange", reader)) return false;
     this.config = config;
     this.cache = new PeerCache(config.maxPeerCacheSize);
     this.decodeErrors = defineMetric(MetricTypeValues.Counter, "metadata_exchange.decode_error");

@@ -7,10 +7,11 @@
 // the key of a map to the four metric ids. A hit costs the host reads, one key string and a lookup.
 export * from "../../assembly/proxy";
 import {
-  RootContext, Context, registerRootContext, LogLevelValues, BufferTypeValues, HeaderMapTypeValues,
-  get_buffer_bytes, logAlways, propertyPath, increment_metric, record_metric,
+  RootContext, Context, registerRootContext, BufferTypeValues, HeaderMapTypeValues,
+  get_buffer_bytes, propertyPath, increment_metric, record_metric,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
+import { configurationAccepted } from "../../assembly/config-report";
 import { ByteBuffer } from "../../assembly/byte-buffer";
 import {
   StatsConfig, parseConfig, DIRECTION_AUTO, DIRECTION_INBOUND, DIRECTION_OUTBOUND, METRIC_COUNT,
@@ -89,12 +90,7 @@ class StatsRoot extends RootContext {
   onConfigure(configuration_size: u32): bool {
     const reader = ConfigReader.parseBuffer(get_buffer_bytes(BufferTypeValues.PluginConfiguration, 0, configuration_size));
     const cfg = parseConfig(reader, this.forced);
-    if (!reader.ok) {
-      for (let i = 0; i < reader.errors.length; i++) {
-        logAlways(LogLevelValues.error, "stats: invalid configuration: " + reader.errors[i]);
-      }
-      return false;
-    }
+    if (!configurationAccepted("stats", reader)) return false;
     this.cfg = cfg;
     this.table = new SeriesTable(cfg);
     this.maxKeys = cfg.maxSeries * 2 + 64;
