@@ -76,16 +76,3 @@ export function bytesEqual(ptr: usize, len: i32, lit: ArrayBuffer): bool {
   if (len != lit.byteLength) return false;
   return memory.compare(ptr, changetype<usize>(lit), <usize>len) == 0;
 }
-
-/**
- * A Map key for raw bytes: the bytes read as UTF-16 code units (one copy, no decoding), plus a
- * final unit telling odd from even lengths. Never displayed.
- */
-export function rawKey(ptr: usize, len: i32): string {
-  const units = (len + 1) >> 1;
-  const s = __new(<usize>(units + 1) << 1, idof<string>());
-  if (len > 0) memory.copy(s, ptr, <usize>len);
-  if (len & 1) store<u8>(s + <usize>len, 0);
-  store<u16>(s + (<usize>units << 1), <u16>(len & 1));
-  return changetype<string>(s);
-}

@@ -4,7 +4,7 @@
 //
 // Per request (onLog) the filter reads a dozen host values straight into one reused byte buffer,
 // swapping the peer's Struct bytes and the cluster name for small cached indexes; those bytes are
-// the key of a map to the four metric ids. A hit costs the host reads, one key string and a lookup.
+// the key of a table of the four metric ids. A hit costs the host reads and one hash of those bytes.
 export * from "../../assembly/proxy";
 import {
   RootContext, Context, registerRootContext, BufferTypeValues, HeaderMapTypeValues,
@@ -22,7 +22,8 @@ import { WorkloadLabels, responseFlagsString, orUnknown } from "./labels";
 import { localWorkload, peerWorkload, unknownWorkload } from "./peer";
 import { DestService, KIND_METADATA, KIND_SPECIAL, KIND_NONE, isSpecialCluster, servicesFromMetadata } from "./dest-service";
 import { SeriesTable, SeriesEntry, NO_METRIC } from "./series";
-import { ABSENT, appendProperty, appendHeader, readI64, readBool, bytesEqual, rawKey, pushU32, pushU64 } from "./host-read";
+import { ABSENT, appendProperty, appendHeader, readI64, readBool, bytesEqual, pushU32, pushU64 } from "./host-read";
+import { ByteKeyTable } from "./byte-key-table";
 
 // Property paths and header names, encoded once.
 const P_XDS_DIRECTION = propertyPath(["xds", "listener_direction"]);
@@ -71,10 +72,15 @@ class StatsRoot extends RootContext {
   table: SeriesTable = new SeriesTable(new StatsConfig());
   local: WorkloadLabels | null = null;
   unknownPeer: WorkloadLabels = unknownWorkload();
-  peers: Map<string, WorkloadLabels> = new Map<string, WorkloadLabels>();
-  peersById: Map<string, WorkloadLabels> = new Map<string, WorkloadLabels>();
-  clusters: Map<string, DestService> = new Map<string, DestService>();
-  keys: Map<string, SeriesEntry> = new Map<string, SeriesEntry>();
+  // Caches keyed by raw bytes (peer Struct, peer id, cluster name, series key); the tables hold
+  // indexes into the lists.
+  peerList: Array<WorkloadLabels> = new Array<WorkloadLabels>();
+  peers: ByteKeyTable = new ByteKeyTable();
+  peersById: ByteKeyTable = new ByteKeyTable();
+  clusterList: Array<DestService> = new Array<DestService>();
+  clusters: ByteKeyTable = new ByteKeyTable();
+  entryList: Array<SeriesEntry> = new Array<SeriesEntry>();
+  keys: ByteKeyTable = new ByteKeyTable();
   maxKeys: i32 = 0;
   nextIndex: u32 = 16;
   blackHole: DestService = new DestService(2, KIND_SPECIAL, "", "BlackHoleCluster");
@@ -103,11 +109,14 @@ class StatsRoot extends RootContext {
   }
 
   private clearCaches(): void {
-    // Replaced, not cleared: asc 0.17's Map#clear keeps the old values alive.
-    this.peers = new Map<string, WorkloadLabels>();
-    this.peersById = new Map<string, WorkloadLabels>();
-    this.clusters = new Map<string, DestService>();
-    this.keys = new Map<string, SeriesEntry>();
+    // Replaced, not cleared (asc 0.17's Map#clear and Array#length = 0 keep old values alive).
+    this.peerList = new Array<WorkloadLabels>();
+    this.peers = new ByteKeyTable();
+    this.peersById = new ByteKeyTable();
+    this.clusterList = new Array<DestService>();
+    this.clusters = new ByteKeyTable();
+    this.entryList = new Array<SeriesEntry>();
+    this.keys = new ByteKeyTable();
   }
 
   private peer(inbound: bool): WorkloadLabels {
@@ -116,30 +125,33 @@ class StatsRoot extends RootContext {
     // Peers metadata-exchange named by node id are cached by that id, as its
     // own cache is: a hit reads the short id, not the whole peer Struct.
     const idLen = appendProperty(kb, inbound ? P_DOWNSTREAM_PEER_ID : P_UPSTREAM_PEER_ID);
-    let idKey: string | null = null;
+    const idPtr = kb.dataStart + <usize>start + 4;
     if (idLen > 0) {
-      idKey = rawKey(kb.dataStart + <usize>start + 4, idLen);
-      if (this.peersById.has(idKey)) {
+      const hit = this.peersById.find(idPtr, idLen);
+      if (hit >= 0) {
         kb.length = start;
-        return this.peersById.get(idKey);
+        return this.peerList[hit];
       }
     }
-    kb.length = start;
+    // The id stays in the buffer (the Struct goes after it) until it is bound below.
+    const structStart = kb.length;
     const len = appendProperty(kb, inbound ? P_DOWNSTREAM_PEER : P_UPSTREAM_PEER);
     let w = this.unknownPeer;
     if (len > 0) {
-      const ptr = kb.dataStart + <usize>start + 4;
-      const key = rawKey(ptr, len);
-      if (this.peers.has(key)) {
-        w = this.peers.get(key);
+      const ptr = kb.dataStart + <usize>structStart + 4;
+      let at = this.peers.find(ptr, len);
+      if (at >= 0) {
+        w = this.peerList[at];
       } else {
         const decoded = peerWorkload(ptr, len, this.nextIndex++);
         if (decoded !== null) w = decoded;
         if (this.peers.size >= MAX_PEERS || this.peersById.size >= MAX_PEERS) this.clearCaches();
-        this.peers.set(key, w);
+        at = this.peerList.length;
+        this.peerList.push(w);
+        this.peers.insert(kb.dataStart + <usize>structStart + 4, len, at);
       }
       // Only a decoded peer is bound to its id (a later request may carry it).
-      if (idKey !== null && w !== this.unknownPeer) this.peersById.set(idKey, w);
+      if (idLen > 0 && w !== this.unknownPeer) this.peersById.insert(kb.dataStart + <usize>start + 4, idLen, at);
     }
     kb.length = start;
     return w;
@@ -160,10 +172,14 @@ class StatsRoot extends RootContext {
       else if (rl > 0 && bytesEqual(rp, rl, ROUTE_ALLOW_ANY)) ds = this.passthrough;
     } else {
       const ptr = kb.dataStart + <usize>start + 4;
-      const key = rawKey(ptr, len);
-      if (this.clusters.has(key)) {
-        ds = this.clusters.get(key);
+      const at = this.clusters.find(ptr, len);
+      if (at >= 0) {
+        ds = this.clusterList[at];
       } else {
+        if (this.clusters.size >= MAX_CLUSTERS) this.clearCaches();
+        // Bound to the name now: the metadata read below reuses the buffer the name is in.
+        const slot = this.clusterList.length;
+        this.clusters.insert(ptr, len, slot);
         const name = String.UTF8.decodeUnsafe(ptr, <usize>len);
         const index = this.nextIndex++;
         if (isSpecialCluster(name)) {
@@ -177,8 +193,7 @@ class StatsRoot extends RootContext {
           if (found !== null) ds = found;
           else ds = new DestService(index, KIND_NONE, "", "");
         }
-        if (this.clusters.size >= MAX_CLUSTERS) this.clearCaches();
-        this.clusters.set(key, ds);
+        this.clusterList.push(ds);
       }
     }
     kb.length = start;
@@ -235,13 +250,16 @@ class StatsRoot extends RootContext {
       else appendProperty(kb, dim.key);
     }
 
-    const key = rawKey(kb.dataStart, kb.length);
     let entry: SeriesEntry;
-    if (this.keys.has(key)) {
-      entry = this.keys.get(key);
+    const at = this.keys.find(kb.dataStart, kb.length);
+    if (at >= 0) {
+      entry = this.entryList[at];
     } else {
       entry = this.resolve(inbound, peer, ds, <i32>code, grpc);
-      if (this.keys.size < this.maxKeys) this.keys.set(key, entry);
+      if (this.keys.size < this.maxKeys) {
+        this.keys.insert(kb.dataStart, kb.length, this.entryList.length);
+        this.entryList.push(entry);
+      }
     }
 
     const ids = entry.ids;

@@ -47,6 +47,33 @@ describe("cardinality guard", () => {
   });
 });
 
+describe("caches keyed by raw bytes", () => {
+  it("past the 4096-entry bounds of the peer and cluster caches, every stream is still labeled with its own peer and service", async () => {
+    const p = await statsProxy({ node: serverNode(), rootId: "stats_inbound", configuration: '{"max_series": 20000}' });
+    const chain = p.host.chain([p.plugin]);
+    const peers = 4500;
+    // Peer i sends from workload w<i>, by id; its cluster is its own; a second round hits the caches
+    // (rebuilt after the first round overflowed them) and must resolve to the same labels.
+    const base = serverMetadata();
+    const properties = Array.from({ length: peers }, (_, i) => ({
+      ...INBOUND, downstream_peer: peerBytes({ ...base, WORKLOAD_NAME: `w${i}`, NAME: `w${i}-pod`, LABELS: { app: `app${i}` } }),
+      downstream_peer_id: `sidecar~10.0.${i >> 8}.${i & 255}~w${i}-pod.default~default.svc.cluster.local`,
+      "xds.cluster_name": `inbound|${9000 + i}||`, "xds.cluster_metadata": clusterMetadata({ host: `s${i}.default.svc.cluster.local`, name: `s${i}`, namespace: "default" }),
+    }));
+    const headers = req("server.default.svc.cluster.local");
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < peers; i++) await chain.send({ request: { headers }, upstream: { status: 200 }, properties: properties[i] });
+    }
+    expect(p.plugin.traps).toEqual([]);
+    const s = series(p.host, "istio_requests_total");
+    expect(s).toHaveLength(peers);
+    for (const x of s) {
+      const i = Number(x.labels.source_workload!.slice(1));
+      expect([x.labels.source_app, x.labels.destination_service_name, x.value]).toEqual([`app${i}`, `s${i}`, 2]);
+    }
+  }, 120_000);
+});
+
 describe("two proxies with metadata-exchange", () => {
   it("client (reporter=source) and server (reporter=destination) series name each other's workloads", async () => {
     const mx = await mxModule();
