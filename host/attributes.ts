@@ -1,6 +1,6 @@
 // Envoy attribute resolution for proxy_get_property (envoy context.cc FindValue/serializeValue,
 // docs attributes.rst). Values are serialized as Envoy serializes them.
-import { enc, int64le, uint64le, float64le } from "./bytes.ts";
+import { enc, int64leInto, uint64le, float64le } from "./bytes.ts";
 import { encodePairs } from "./pairs.ts";
 import { encodeNode, type NodeInfo } from "./proto.ts";
 import { encodePropertyInput } from "./property-input.ts";
@@ -64,29 +64,28 @@ function nodeAttr(node: NodeInfo | undefined, rest: string[]): Uint8Array | null
   return undefined;
 }
 
-// Joined keys of the (cached, frozen) path arrays splitPath hands out.
-const joinedKeys = new WeakMap<readonly string[], string>();
-function propertyKey(path: string[]): string {
-  let key = joinedKeys.get(path);
-  if (key === undefined) {
-    key = path.join("\0");
-    joinedKeys.set(path, key);
-  }
-  return key;
+/** The NUL-joined key of a path (how property maps are keyed), which splitPath's arrays carry. */
+export const JOINED_KEY: unique symbol = Symbol("joined key");
+export type KeyedPath = string[] & { [JOINED_KEY]?: string };
+
+function propertyKey(path: KeyedPath): string {
+  return path[JOINED_KEY] ?? path.join("\0");
 }
 
 function common(path: string[], plugin: PluginInfo, vm: Vm, first: Map<string, Uint8Array>, second: Map<string, Uint8Array> | null): Uint8Array | null | undefined {
   const key = propertyKey(path);
   const hit = first.get(key) ?? second?.get(key);
   if (hit) return hit;
-  const [head, ...rest] = path;
+  // Indexes, not destructuring: this runs on every property read and a rest array is an allocation.
+  const head = path[0];
+  const more = path.length > 1;
   switch (head) {
-    case "plugin_name": return rest.length ? undefined : enc.encode(plugin.name);
-    case "plugin_root_id": return rest.length ? undefined : enc.encode(plugin.rootId);
-    case "plugin_vm_id": return rest.length ? undefined : enc.encode(vm.vmId);
-    case "node": return nodeAttr(vm.services.node, rest);
+    case "plugin_name": return more ? undefined : enc.encode(plugin.name);
+    case "plugin_root_id": return more ? undefined : enc.encode(plugin.rootId);
+    case "plugin_vm_id": return more ? undefined : enc.encode(vm.vmId);
+    case "node": return nodeAttr(vm.services.node, path.slice(1));
     case "xds":
-      if (rest[0] === "node") return nodeAttr(vm.services.node, rest.slice(1));
+      if (path[1] === "node") return nodeAttr(vm.services.node, path.slice(2));
       break;
   }
   return undefined;
@@ -143,13 +142,21 @@ export function resolveStreamAttribute(path: string[], plugin: PluginInfo, vm: V
   return withAliases(path, plugin, vm, info, hostProps, streamAttribute);
 }
 
+// Computed int64 answers go straight into the module (proxy_get_property copies them before the
+// next read), so one scratch array serves them all instead of a fresh 8-byte array per read.
+const int64Scratch = new Uint8Array(8);
+function int64Result(v: number | bigint): Uint8Array { return int64leInto(v, int64Scratch); }
+
 function streamAttribute(p: string[], plugin: PluginInfo, vm: Vm, info: StreamInfo, hostProps: Map<string, Uint8Array>): Uint8Array | null | undefined {
     const base = common(p, plugin, vm, info.properties, hostProps);
     if (base !== undefined) return base;
-    const [head, name, ...rest] = p;
+    const head = p[0];
+    const name = p[1];
+    // More segments after `name` (only header maps take one more).
+    const deeper = p.length > 2;
     const rh = info.requestHeaders;
     if (head === "request" && name) {
-      if (rest.length && name !== "headers") return undefined;
+      if (deeper && name !== "headers") return undefined;
       const path_ = rh.get(":path");
       switch (name) {
         case "path": return str(path_);
@@ -162,41 +169,41 @@ function streamAttribute(p: string[], plugin: PluginInfo, vm: Vm, info: StreamIn
         case "id": return str(rh.get("x-request-id"));
         case "protocol": return enc.encode("HTTP/1.1");
         case "query": return path_ === undefined ? undefined : enc.encode(path_.includes("?") ? path_.slice(path_.indexOf("?") + 1) : "");
-        case "headers": return headerAttr(rh, rest);
-        case "time": return int64le(info.startNs);
-        case "duration": return info.endNs === null ? undefined : int64le(info.endNs - info.startNs);
+        case "headers": return headerAttr(rh, p.slice(2));
+        case "time": return int64Result(info.startNs);
+        case "duration": return info.endNs === null ? undefined : int64Result(info.endNs - info.startNs);
         case "size": {
           const cl = rh.get("content-length");
-          return int64le(cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : info.requestBodyBytes);
+          return int64Result(cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : info.requestBodyBytes);
         }
         case "total_size": {
           const cl = rh.get("content-length");
           const size = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : info.requestBodyBytes;
-          return int64le(size + rh.byteSize());
+          return int64Result(size + rh.byteSize());
         }
       }
       return undefined;
     }
     if (head === "response" && name) {
-      if (rest.length && name !== "headers" && name !== "trailers") return undefined;
+      if (deeper && name !== "headers" && name !== "trailers") return undefined;
       switch (name) {
-        case "code": return info.responseCode === null ? undefined : int64le(info.responseCode);
+        case "code": return info.responseCode === null ? undefined : int64Result(info.responseCode);
         case "code_details": return info.details === null ? undefined : enc.encode(info.details);
-        case "flags": return info.responseCode === null ? undefined : int64le(0);
+        case "flags": return info.responseCode === null ? undefined : int64Result(0);
         case "grpc_status": {
           const g = grpcStatus(info.responseTrailers?.get("grpc-status")) ?? grpcStatus(info.responseHeaders?.get("grpc-status"));
-          return g === undefined ? undefined : int64le(g);
+          return g === undefined ? undefined : int64Result(g);
         }
-        case "headers": return headerAttr(info.responseHeaders, rest);
-        case "trailers": return headerAttr(info.responseTrailers, rest);
-        case "size": return info.responseHeaders ? int64le(info.responseBodyBytes) : undefined;
+        case "headers": return headerAttr(info.responseHeaders, p.slice(2));
+        case "trailers": return headerAttr(info.responseTrailers, p.slice(2));
+        case "size": return info.responseHeaders ? int64Result(info.responseBodyBytes) : undefined;
         case "total_size":
-          return info.responseHeaders ? int64le(info.responseBodyBytes + info.responseHeaders.byteSize() + (info.responseTrailers?.byteSize() ?? 0)) : undefined;
+          return info.responseHeaders ? int64Result(info.responseBodyBytes + info.responseHeaders.byteSize() + (info.responseTrailers?.byteSize() ?? 0)) : undefined;
       }
       return undefined;
     }
-    if ((head === "connection" && name === "id" && !rest.length) || (head === "connection_id" && name === undefined)) return uint64le(info.connectionId);
-    if (head === "filter_state" && name !== undefined && !rest.length) return info.filterState.get(name);
+    if ((head === "connection" && name === "id" && !deeper) || (head === "connection_id" && name === undefined)) return uint64le(info.connectionId);
+    if (head === "filter_state" && name !== undefined && !deeper) return info.filterState.get(name);
     if (head !== undefined && name === undefined) {
       // An unknown top-level name is filter state "wasm.<name>" (envoy FindValue).
       const fs = info.filterState.get("wasm." + head);

@@ -47,7 +47,12 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 export function int64le(v: number | bigint): Uint8Array {
-  const b = new Uint8Array(8);
+  return int64leInto(v, new Uint8Array(8));
+}
+
+/** Writes `v` as a little-endian int64 into `b` (8 bytes) and returns `b`. */
+export function int64leInto(v: number | bigint, b: Uint8Array): Uint8Array {
+  if (typeof v === "bigint" && v >= -9007199254740991n && v <= 9007199254740991n) v = Number(v);
   if (typeof v === "number" && Number.isSafeInteger(v)) {
     // Two's complement without BigInt (the common case, and far cheaper).
     const hi = Math.floor(v / 4294967296);
@@ -56,7 +61,7 @@ export function int64le(v: number | bigint): Uint8Array {
     b[4] = hi; b[5] = hi >>> 8; b[6] = hi >>> 16; b[7] = hi >>> 24;
     return b;
   }
-  new DataView(b.buffer).setBigInt64(0, BigInt(v), true);
+  new DataView(b.buffer, b.byteOffset, 8).setBigInt64(0, BigInt(v), true);
   return b;
 }
 

@@ -107,6 +107,12 @@ export class Vm {
     if (ptr < 0 || len < 0 || ptr + len > this.u8.length) throw new MemoryFault(ptr, len, this.u8.length);
   }
 
+  /** Whether [ptr, ptr + len) lies in module memory (unsigned arguments). */
+  inBounds(ptr: number, len: number): boolean {
+    this.refresh();
+    return ptr + len <= this.u8.length;
+  }
+
   /** A view into module memory; valid until the next call into the module. */
   view(ptr: number, len: number): Uint8Array {
     ptr >>>= 0; len >>>= 0;

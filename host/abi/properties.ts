@@ -1,7 +1,7 @@
 // proxy_get_property / proxy_set_property (envoy context.cc getProperty/setProperty).
 import { WasmResult } from "../constants.ts";
 import { utf8 } from "../bytes.ts";
-import { resolveRootAttribute } from "../attributes.ts";
+import { resolveRootAttribute, JOINED_KEY, type KeyedPath } from "../attributes.ts";
 import type { Vm } from "../vm.ts";
 
 // A module asks for the same few paths over and over; parse each once. The
@@ -14,8 +14,9 @@ export function splitPath(raw: Uint8Array): string[] {
   const s = utf8(raw);
   const cached = parsedPaths.get(s);
   if (cached) return cached;
-  const parts = s.split("\0");
+  const parts: KeyedPath = s.split("\0");
   if (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
+  parts[JOINED_KEY] = parts.join("\0");
   // Shared between calls: callers must not modify it.
   Object.freeze(parts);
   if (parsedPaths.size >= MAX_PARSED_PATHS) parsedPaths.clear();
@@ -35,16 +36,30 @@ class PathCache {
 
   lookup(ptr: number, len: number): string[] {
     ptr >>>= 0; len >>>= 0;
-    const raw = this.vm.view(ptr, len);
-    if (len > 255) return splitPath(raw);
+    if (len > 255) return splitPath(this.vm.view(ptr, len));
     const key = ptr * 256 + len;
     const hit = this.entries.get(key);
-    if (hit && this.vm.equalsAt(ptr, hit.bytes)) return hit.path;
+    // Bounds first, then the bytes compared in place: no view object on a hit.
+    if (hit && this.vm.inBounds(ptr, len) && this.vm.equalsAt(ptr, hit.bytes)) return hit.path;
+    const raw = this.vm.view(ptr, len);
     const path = splitPath(raw);
     if (this.entries.size >= MAX_PARSED_PATHS) this.entries.clear();
     this.entries.set(key, { bytes: raw.slice(), path });
     return path;
   }
+}
+
+// "wasm." + name, built once per name: a fresh concatenation per write is a cons string that the
+// filter-state Map then has to flatten and hash.
+const filterStateKeys = new Map<string, string>();
+function filterStateKey(name: string): string {
+  let key = filterStateKeys.get(name);
+  if (key === undefined) {
+    if (filterStateKeys.size >= MAX_PARSED_PATHS) filterStateKeys.clear();
+    key = "wasm." + name;
+    filterStateKeys.set(name, key);
+  }
+  return key;
 }
 
 export function propertyImports(vm: Vm) {
@@ -64,7 +79,7 @@ export function propertyImports(vm: Vm) {
       // No stream info in a root context: NotFound, as Envoy answers.
       if (!ctx || ctx.kind !== "stream") return WasmResult.NotFound;
       // The key is the path bytes verbatim, prefixed with "wasm." (CelStateKeyPrefix).
-      ctx.stream.filterState.set("wasm." + vm.name(pp, pl), vm.bytes(vp, vl));
+      ctx.stream.filterState.set(filterStateKey(vm.name(pp, pl)), vm.bytes(vp, vl));
       return WasmResult.Ok;
     },
   };
