@@ -9,7 +9,7 @@ export * from "../../assembly/proxy";
 import {
   RootContext, Context, registerRootContext, FilterHeadersStatusValues, HeaderMapTypeValues, LogLevelValues,
   BufferTypeValues, MetricTypeValues, get_buffer_bytes, getHeaderBytes, addHeaderBytes, replaceHeaderBytes,
-  removeHeaderBytes, setPropertyBytes, propertyPath, getPropertyI64, defineMetric, increment_metric,
+  removeHeaderBytes, getHeaderMapSize, setPropertyBytes, propertyPath, getPropertyI64, defineMetric, increment_metric,
   logAlways, logEnabled,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
@@ -27,6 +27,7 @@ import { LocalMetadata, computeLocalMetadata } from "./local-metadata";
 const MAX_HEADER_BYTES: i32 = 8192;
 
 const HEADER_METADATA = String.UTF8.encode("x-envoy-peer-metadata");
+const METADATA_TOO_LONG = "x-envoy-peer-metadata longer than 8192 bytes";
 const HEADER_ID = String.UTF8.encode("x-envoy-peer-metadata-id");
 const FS_DOWNSTREAM_PEER = propertyPath([DOWNSTREAM_PEER]);
 const FS_DOWNSTREAM_PEER_ID = propertyPath([DOWNSTREAM_PEER_ID]);
@@ -77,18 +78,14 @@ class MetadataExchangeRoot extends RootContext {
 
   /**
    * The peer's filter-state bytes for header value `metadata` (non-empty) sent
-   * with id `id` (null when none): from the cache, or decoded and cached.
+   * with id `id` (null when none, else not in the cache): decoded, and cached by id.
    * Null when the header does not decode (counted as a decode error).
    */
   learn(id: ArrayBuffer | null, metadata: ArrayBuffer): ArrayBuffer | null {
     const len = metadata.byteLength;
     if (len > MAX_HEADER_BYTES) {
-      this.decodeError("x-envoy-peer-metadata longer than 8192 bytes");
+      this.decodeError(METADATA_TOO_LONG);
       return null;
-    }
-    if (id !== null) {
-      const hit = this.cache.get(id!);
-      if (hit !== null) return hit;
     }
     const scratch = changetype<usize>(this.scratch);
     const n = base64DecodeInto(changetype<usize>(metadata), len, scratch);
@@ -165,6 +162,10 @@ class MetadataExchangeStream extends Context {
         }
       }
     }
+    if (usableId !== null) {
+      const known = root.cache.get(usableId!);
+      if (known !== null) return seen | this.discoverKnown(map, fsPeer, known!);
+    }
     const metadata = getHeaderBytes(map, HEADER_METADATA);
     if (metadata !== null) {
       removeHeaderBytes(map, HEADER_METADATA);
@@ -181,6 +182,26 @@ class MetadataExchangeStream extends Context {
       root.decodeError("x-envoy-peer-metadata-id longer than 8192 bytes");
     }
     return seen;
+  }
+
+  /**
+   * The metadata header of a peer whose id is cached: only whether a non-empty one came matters,
+   * and the removal tells, by how much the map's byte size (names plus values) shrinks, without
+   * copying the header (~1 KB) out of the host. Returns 1 when it came (then the cached peer is
+   * recorded), else 0. Of repeated headers Envoy's get answers the first; here any non-empty one counts.
+   */
+  discoverKnown(map: HeaderMapTypeValues, fsPeer: ArrayBuffer, known: ArrayBuffer): i32 {
+    const before = getHeaderMapSize(map);
+    removeHeaderBytes(map, HEADER_METADATA);
+    const removed = before - getHeaderMapSize(map);
+    const name = <u32>HEADER_METADATA.byteLength;
+    if (removed <= name) return 0;
+    if (removed - name > <u32>MAX_HEADER_BYTES) {
+      this.root.decodeError(METADATA_TOO_LONG);
+    } else {
+      setPropertyBytes(fsPeer, known);
+    }
+    return 1;
   }
 
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {

@@ -31,6 +31,28 @@ describe("peer cache", () => {
     expect(decodes(s)).toBe(2);
   });
 
+  it("a cached id needs a usable metadata header too: absent, empty or oversized, nothing is learned (a non-empty one is still answered)", async () => {
+    const s = await server();
+    const md = encodeHeader({ NAME: "a", NAMESPACE: "ns" });
+    await inbound(s, [[MD, md], [MD_ID, "peer-1"]]);
+    expect(decodes(s)).toBe(1);
+    for (const [value, errors] of [[undefined, 0], ["", 0], ["A".repeat(8193), 1]] as const) {
+      const before = decodeErrors(s);
+      const r = await inbound(s, value === undefined ? [[MD_ID, "peer-1"]] : [[MD, value], [MD_ID, "peer-1"]]);
+      expect(r.filterState["wasm.downstream_peer"], String(value?.length)).toBeUndefined();
+      expect(new TextDecoder().decode(r.filterState["wasm.downstream_peer_id"])).toBe("peer-1");
+      expect(r.upstreamRequest!.headers.some(([k]) => k === MD || k === MD_ID)).toBe(false);
+      expect(header(r.response.headers, MD) !== undefined, String(value?.length)).toBe(!!value);
+      expect(header(r.response.headers, MD_ID)).toBeDefined();
+      expect(decodeErrors(s) - before).toBe(errors);
+    }
+    // a non-empty header of exactly the largest accepted size still selects the cached peer
+    const r = await inbound(s, [[MD, "A".repeat(8192)], [MD_ID, "peer-1"]]);
+    expect(decodeStructBytes(r.filterState["wasm.downstream_peer"]!)).toEqual({ NAME: "a", NAMESPACE: "ns" });
+    expect(header(r.response.headers, MD)).toBeDefined();
+    expect(decodes(s)).toBe(1);
+  });
+
   it("does not cache peers without an id, nor with max_peer_cache_size 0", async () => {
     const s = await server();
     const md = encodeHeader({ NAME: "a" });
