@@ -3,7 +3,7 @@
 // exactly that sequence against the exports with prepared header maps and reused contexts, so
 // the per-request host cost is a few property writes per callback. Any divergence from the
 // probe (different status, a new local reply, continue/reset, a trap) throws FastPathDiverged.
-import { HeaderMap } from "./headers.ts";
+import { HeaderMap, type HeaderEntry } from "./headers.ts";
 import { StreamContext, type AnyContext, type LocalReply, type StreamHooks } from "./contexts.ts";
 import { resolveStreamAttribute, normalizeProperties, type StreamInfo } from "./attributes.ts";
 import { requestHeaderMap, type Chain } from "./chain.ts";
@@ -40,16 +40,14 @@ class FastHooks implements StreamHooks {
   addLog(): void { this.logCount++; }
 }
 
-function snapshot(m: HeaderMap): { map: HeaderMap; list: [string, string][]; version: number } {
-  return { map: m, list: m.toList(), version: m.version };
-}
+interface Snapshot { map: HeaderMap; list: HeaderEntry[]; version: number }
 
 export class FastDriver {
   private steps: Step[] = [];
   private ctxs: StreamContext[] = [];
   private hooks: FastHooks;
-  private req: ReturnType<typeof snapshot>;
-  private resp: ReturnType<typeof snapshot>;
+  private req: Snapshot;
+  private resp: Snapshot;
   /** The probe's outcome, for callers that want to check what they are measuring. */
   readonly probe: { local: boolean; status: number; details: string };
 
@@ -111,8 +109,9 @@ export class FastDriver {
     try {
       for (let i = 0; i < n; i++) {
         // Restore the prepared maps only if a filter changed them last time.
-        if (reqMap.version !== req.version) { reqMap.list = req.list.map((e) => [e[0], e[1]]); req.version = reqMap.version; }
-        if (respMap.version !== resp.version) { respMap.list = resp.list.map((e) => [e[0], e[1]]); resp.version = respMap.version; }
+        // Entries are never changed in place (HeaderMap), so a shallow copy restores a map.
+        if (reqMap.version !== req.version) { reqMap.list = req.list.slice(); req.version = reqMap.version; }
+        if (respMap.version !== resp.version) { respMap.list = resp.list.slice(); resp.version = respMap.version; }
         if (hooks.filterState.size) hooks.filterState.clear();
         for (let c = 0; c < ctxs.length; c++) { const ctx = ctxs[c]!; ctx.id = ctx.vm.allocContextId(); }
         for (s = 0; s < steps.length; s++) {

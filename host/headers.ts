@@ -1,8 +1,19 @@
-// An Envoy-like header map: lower-cased keys, insertion order, pseudo-headers kept first.
+/**
+ * One header: name, value, and (once known) its byte size, name plus value. The size is the
+ * count of octets a module passed when it added the entry (what Envoy stores, even where the
+ * value here decoded invalid UTF-8 lossily), else the UTF-8 length, measured once.
+ */
+export type HeaderEntry = [name: string, value: string, bytes?: number];
+
+/**
+ * An Envoy header map: lower-case names, pseudo-headers first, repeats kept in order. Entries
+ * are never changed in place (a replaced value is a new entry), so a slice() of `list` is a
+ * snapshot; only the size slot of an entry is filled in lazily.
+ */
 export class HeaderMap {
   /** Bumped on every mutation so fast drivers can tell whether a prepared map needs resetting. */
   version = 0;
-  constructor(public list: [string, string][] = []) {}
+  constructor(public list: HeaderEntry[] = []) {}
 
   static from(pairs: ReadonlyArray<readonly [string, string]>): HeaderMap {
     const m = new HeaderMap();
@@ -12,9 +23,9 @@ export class HeaderMap {
 
   get size(): number { return this.list.length; }
 
-  // byteSize() of the last (list, version) it was computed for: filters ask
-  // for it several times per stream (proxy_get_header_map_size), maps change rarely.
-  private sizedList: [string, string][] | null = null;
+  // byteSize() of the last (list, version) it was computed for: filters ask for it several times
+  // per stream (proxy_get_header_map_size); entries remember their own sizes, so a recount is a sum.
+  private sizedList: HeaderEntry[] | null = null;
   private sizedVersion = -1;
   private sized = 0;
 
@@ -22,7 +33,7 @@ export class HeaderMap {
   byteSize(): number {
     if (this.sizedList === this.list && this.sizedVersion === this.version) return this.sized;
     let n = 0;
-    for (const [k, v] of this.list) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+    for (const e of this.list) n += entryBytes(e);
     this.sizedList = this.list;
     this.sizedVersion = this.version;
     this.sized = n;
@@ -41,30 +52,43 @@ export class HeaderMap {
     return vals.length ? vals.join(",") : undefined;
   }
 
-  add(key: string, value: string): void {
+  /** Adds an entry; `bytes` is its size in octets when a module passed it as bytes. */
+  add(key: string, value: string, bytes?: number): void {
     key = key.toLowerCase();
     this.version++;
+    const entry: HeaderEntry = [key, value, bytes];
     if (key.startsWith(":")) {
       let i = 0;
       while (i < this.list.length && this.list[i]![0].startsWith(":")) i++;
-      this.list.splice(i, 0, [key, value]);
+      this.list.splice(i, 0, entry);
     } else {
-      this.list.push([key, value]);
+      this.list.push(entry);
     }
   }
 
-  /** Envoy setCopy: replaces the first occurrence, else adds. */
-  replace(key: string, value: string): void {
+  /** Envoy setCopy: replaces the first occurrence, else adds. `bytes` as for add(). */
+  replace(key: string, value: string, bytes?: number): void {
     key = key.toLowerCase();
-    for (const e of this.list) if (e[0] === key) { e[1] = value; this.version++; return; }
-    this.add(key, value);
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      if (list[i]![0] !== key) continue;
+      list[i] = [key, value, bytes];
+      this.version++;
+      return;
+    }
+    this.add(key, value, bytes);
   }
 
   remove(key: string): void {
     key = key.toLowerCase();
     // Most removals find nothing (a filter stripping a header a client may have sent).
-    if (!this.list.some((e) => e[0] === key)) return;
-    this.list = this.list.filter((e) => e[0] !== key);
+    const list = this.list;
+    let i = 0;
+    while (i < list.length && list[i]![0] !== key) i++;
+    if (i === list.length) return;
+    const kept = list.slice(0, i);
+    for (i++; i < list.length; i++) if (list[i]![0] !== key) kept.push(list[i]!);
+    this.list = kept;
     this.version++;
   }
 
@@ -75,4 +99,10 @@ export class HeaderMap {
   }
 
   toList(): [string, string][] { return this.list.map(([k, v]) => [k, v]); }
+}
+
+function entryBytes(e: HeaderEntry): number {
+  let n = e[2];
+  if (n === undefined) e[2] = n = Buffer.byteLength(e[0]) + Buffer.byteLength(e[1]);
+  return n;
 }

@@ -6,7 +6,7 @@ import { enc, octets } from "./bytes.ts";
 export const PAIRS_MAX_BYTES = 1 << 20;
 export const PAIRS_MAX_COUNT = 1024;
 
-export function encodePairs(pairs: ReadonlyArray<readonly [string | Uint8Array, string | Uint8Array]>): Uint8Array {
+export function encodePairs(pairs: ReadonlyArray<readonly [string | Uint8Array, string | Uint8Array, ...unknown[]]>): Uint8Array {
   // An empty map serializes to a zero-length buffer, not to a count of 0 (cpp-host exports.cc).
   if (pairs.length === 0) return new Uint8Array(0);
   const keys: Uint8Array[] = [];

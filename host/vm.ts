@@ -45,6 +45,8 @@ export class Vm {
   ex!: Record<string, Fn | undefined>;
   private mallocFn!: Fn;
   private u8 = new Uint8Array(0);
+  /** The same memory as a Buffer, for Node's native UTF-8 decoding. */
+  private buf = Buffer.alloc(0);
   private dv = new DataView(new ArrayBuffer(0));
   /** The context whose callback is running, and the one host calls act on (set_effective_context). */
   current: AnyContext | null = null;
@@ -98,6 +100,7 @@ export class Vm {
     // memory.grow detaches the old buffer (length 0), which is cheaper to test than memory.buffer.
     if (this.u8.length === 0) {
       this.u8 = new Uint8Array(this.memory.buffer);
+      this.buf = Buffer.from(this.memory.buffer);
       this.dv = new DataView(this.memory.buffer);
     }
   }
@@ -132,7 +135,26 @@ export class Vm {
     return new Uint8Array(out.buffer, out.byteOffset, out.length);
   }
 
-  str(ptr: number, len: number): string { return utf8(this.view(ptr, len)); }
+  /**
+   * Module bytes as a string, decoded as UTF-8 (invalid sequences become U+FFFD, exactly as
+   * TextDecoder does) natively, without a view object.
+   */
+  str(ptr: number, len: number): string {
+    ptr >>>= 0; len >>>= 0;
+    this.check(ptr, len);
+    if (len < 256 || len >= 16384) return this.buf.toString("utf8", ptr, ptr + len);
+    // Long values a module sends again and again (metadata-exchange's ~1 KB header) from a buffer
+    // it keeps: compared natively against the last bytes seen at that place, decoded on a change.
+    const key = ptr * 16384 + len;
+    const hit = this.longStrings.get(key);
+    if (hit && hit.bytes.compare(this.buf, ptr, ptr + len) === 0) return hit.text;
+    const text = this.buf.toString("utf8", ptr, ptr + len);
+    if (this.longStrings.size >= 64) this.longStrings.clear();
+    this.longStrings.set(key, { bytes: Buffer.from(this.u8.subarray(ptr, ptr + len)), text });
+    return text;
+  }
+
+  private longStrings = new Map<number, { bytes: Buffer; text: string }>();
 
   // Names a module passes again and again (header names, from buffers it keeps)
   // decoded once per (pointer, length), checked against the bytes each time.
@@ -142,13 +164,13 @@ export class Vm {
   name(ptr: number, len: number): string {
     ptr >>>= 0; len >>>= 0;
     this.check(ptr, len);
-    if (len > 64) return utf8(this.u8.subarray(ptr, ptr + len));
+    if (len > 64) return this.buf.toString("utf8", ptr, ptr + len);
     const key = ptr * 128 + len;
     const hit = this.names.get(key);
     // Compared in place: no view object per call on the hot path.
     if (hit && this.equalsAt(ptr, hit.bytes)) return hit.text;
     const raw = this.u8.subarray(ptr, ptr + len);
-    const text = utf8(raw);
+    const text = this.buf.toString("utf8", ptr, ptr + len);
     if (this.names.size >= 4096) this.names.clear();
     this.names.set(key, { bytes: raw.slice(), text });
     return text;

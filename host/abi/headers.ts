@@ -45,14 +45,14 @@ export function headerImports(vm: Vm) {
     proxy_add_header_map_value(type: number, kp: number, kl: number, vp: number, vl: number): number {
       const map = mapOf(vm, type);
       if (!map) return WasmResult.BadArgument;
-      map.add(vm.name(kp, kl), vm.str(vp, vl));
+      map.add(vm.name(kp, kl), vm.str(vp, vl), (kl >>> 0) + (vl >>> 0));
       modified(vm, type);
       return WasmResult.Ok;
     },
     proxy_replace_header_map_value(type: number, kp: number, kl: number, vp: number, vl: number): number {
       const map = mapOf(vm, type);
       if (!map) return WasmResult.BadArgument;
-      map.replace(vm.name(kp, kl), vm.str(vp, vl));
+      map.replace(vm.name(kp, kl), vm.str(vp, vl), (kl >>> 0) + (vl >>> 0));
       modified(vm, type);
       return WasmResult.Ok;
     },
