@@ -207,18 +207,21 @@ export class Vm {
   /** cpp-host copyToPointerSize: empty data yields (0, 0) without calling malloc. */
   returnBytes(data: Uint8Array | string, ptrPtr: number, sizePtr: number): WasmResult {
     if (typeof data === "string") {
-      // Strings (header values, ids) are encoded straight into module memory:
-      // short ones byte by byte, longer ones with the native encoder.
+      // Strings (header values, ids) are encoded straight into module memory: short ASCII ones
+      // byte by byte, other ASCII ones as Latin-1 (a UTF-8 length equal to the string length
+      // means every character is ASCII), the rest with the UTF-8 encoder.
       const n = data.length <= 32 && isAscii(data) ? data.length : Buffer.byteLength(data, "utf8");
       const ptr = n ? this.mallocFn(n) >>> 0 : 0;
       if (n) {
         this.check(ptr, n);
         if (ptr === 0) throw new MemoryFault(0, n, this.u8.length);
-        const u8 = this.u8;
         if (n === data.length && n <= 32) {
+          const u8 = this.u8;
           for (let i = 0; i < n; i++) u8[ptr + i] = data.charCodeAt(i);
+        } else if (n === data.length) {
+          this.buf.write(data, ptr, n, "latin1");
         } else {
-          enc.encodeInto(data, u8.subarray(ptr, ptr + n));
+          enc.encodeInto(data, this.u8.subarray(ptr, ptr + n));
         }
       }
       this.setU32(ptrPtr, ptr);
