@@ -9,12 +9,14 @@ export * from "../../assembly/proxy";
 import {
   RootContext, Context, registerRootContext, FilterHeadersStatusValues, HeaderMapTypeValues, LogLevelValues,
   BufferTypeValues, MetricTypeValues, get_buffer_bytes, getHeaderBytes, addHeaderBytes, replaceHeaderBytes,
-  removeHeaderBytes, getHeaderMapSize, setPropertyBytes, propertyPath, getPropertyI64, defineMetric, increment_metric,
+  removeHeaderBytes, getHeaderMapSize, setPropertyBytes, propertyPath, defineMetric, increment_metric,
   logAlways, logEnabled,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
 import { configurationAccepted } from "../../assembly/config-report";
 import { base64DecodeInto } from "../../assembly/base64";
+import { ByteBuffer } from "../../assembly/byte-buffer";
+import { appendHeader, readI64, setPropertyFrom } from "../../assembly/host-read";
 import {
   decodePeer, lastPeerDecodeError, ExchangeKeys,
   DOWNSTREAM_PEER, DOWNSTREAM_PEER_ID, UPSTREAM_PEER, UPSTREAM_PEER_ID,
@@ -44,6 +46,8 @@ class MetadataExchangeRoot extends RootContext {
   cache: PeerCache = new PeerCache(0);
   /** base64 output for the largest accepted header, allocated once. */
   scratch: ArrayBuffer = new ArrayBuffer((MAX_HEADER_BYTES / 4 + 1) * 3);
+  /** The stream's peer id as read from the host (length-prefixed), reused: no buffer per request. */
+  idBuffer: ByteBuffer = new ByteBuffer(256);
   decodeErrors: u32 = u32.MAX_VALUE;
   decoded: u32 = u32.MAX_VALUE;
 
@@ -77,11 +81,11 @@ class MetadataExchangeRoot extends RootContext {
   }
 
   /**
-   * The peer's filter-state bytes for header value `metadata` (non-empty) sent
-   * with id `id` (null when none, else not in the cache): decoded, and cached by id.
+   * The peer's filter-state bytes for header value `metadata` (non-empty) sent with the id of
+   * `idLen` bytes at `idPtr` (idLen 0 when none, else not in the cache): decoded, and cached by id.
    * Null when the header does not decode (counted as a decode error).
    */
-  learn(id: ArrayBuffer | null, metadata: ArrayBuffer): ArrayBuffer | null {
+  learn(idPtr: usize, idLen: i32, metadata: ArrayBuffer): ArrayBuffer | null {
     const len = metadata.byteLength;
     if (len > MAX_HEADER_BYTES) {
       this.decodeError(METADATA_TOO_LONG);
@@ -103,11 +107,15 @@ class MetadataExchangeRoot extends RootContext {
       return null;
     }
     const bytes = peer!.encode(ExchangeKeys.Present).buffer;
-    if (id !== null) this.cache.put(id!, bytes);
+    if (idLen > 0) {
+      const id = new ArrayBuffer(idLen);
+      memory.copy(changetype<usize>(id), idPtr, <usize>idLen);
+      this.cache.put(id, bytes);
+    }
     increment_metric(this.decoded, 1);
     if (logEnabled(LogLevelValues.debug)) {
       let who = "(no id)";
-      if (id !== null) who = String.UTF8.decode(id!);
+      if (idLen > 0) who = String.UTF8.decodeUnsafe(idPtr, <usize>idLen);
       logAlways(LogLevelValues.debug, "metadata-exchange: decoded peer " + who + ": workload '" + peer!.workloadName +
         "', namespace '" + peer!.namespace + "'; cache " + this.cache.size.toString() + "/" + this.config.maxPeerCacheSize.toString());
     }
@@ -130,8 +138,8 @@ class MetadataExchangeStream extends Context {
     if (this.direction != DIRECTION_AUTO) return this.direction;
     let d = this.root.config.direction;
     if (d == DIRECTION_AUTO) {
-      let v = getPropertyI64(PROP_DIRECTION, -1);
-      if (v < 0) v = getPropertyI64(PROP_DIRECTION_LEGACY, DIRECTION_UNSPECIFIED);
+      let v = readI64(PROP_DIRECTION, -1);
+      if (v < 0) v = readI64(PROP_DIRECTION_LEGACY, DIRECTION_UNSPECIFIED);
       d = <i32>v;
       if (d != DIRECTION_INBOUND && d != DIRECTION_OUTBOUND) d = DIRECTION_UNSPECIFIED;
     }
@@ -147,23 +155,29 @@ class MetadataExchangeStream extends Context {
   discover(map: HeaderMapTypeValues, fsPeer: ArrayBuffer, fsPeerId: ArrayBuffer): i32 {
     const root = this.root;
     let seen = 0;
-    let id = getHeaderBytes(map, HEADER_ID);
-    let usableId: ArrayBuffer | null = null;
+    // A huge id grows the buffer once; it is not kept at that size.
+    if (root.idBuffer.capacity > 16384) root.idBuffer = new ByteBuffer(256);
+    const idBuffer = root.idBuffer;
+    idBuffer.clear();
+    const idLen = appendHeader(idBuffer, map, HEADER_ID);
+    // The id stays in idBuffer (after its length) until this call returns.
+    const idPtr = idBuffer.dataStart + 4;
+    let usableIdLen = 0;
     let idTooLong = false;
-    if (id !== null) {
+    if (idLen >= 0) {
       removeHeaderBytes(map, HEADER_ID);
-      if (id.byteLength > 0) {
+      if (idLen > 0) {
         seen |= 2;
-        if (id.byteLength > MAX_HEADER_BYTES) {
+        if (idLen > MAX_HEADER_BYTES) {
           idTooLong = true;
         } else {
-          setPropertyBytes(fsPeerId, id);
-          usableId = id;
+          setPropertyFrom(fsPeerId, idPtr, idLen);
+          usableIdLen = idLen;
         }
       }
     }
-    if (usableId !== null) {
-      const known = root.cache.get(usableId!);
+    if (usableIdLen > 0) {
+      const known = root.cache.get(idPtr, usableIdLen);
       if (known !== null) return seen | this.discoverKnown(map, fsPeer, known!);
     }
     const metadata = getHeaderBytes(map, HEADER_METADATA);
@@ -174,7 +188,7 @@ class MetadataExchangeStream extends Context {
         if (idTooLong) {
           root.decodeError("x-envoy-peer-metadata-id longer than 8192 bytes");
         } else {
-          const peer = root.learn(usableId, metadata);
+          const peer = root.learn(idPtr, usableIdLen, metadata);
           if (peer !== null) setPropertyBytes(fsPeer, peer);
         }
       }

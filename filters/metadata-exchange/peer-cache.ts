@@ -8,20 +8,11 @@ class Entry {
   constructor(public hash: u32, public id: ArrayBuffer, public peer: ArrayBuffer, public lastUse: u64, public next: Entry | null) {}
 }
 
-/** FNV-1a over the bytes. */
-function hashBytes(ptr: usize, len: i32): u32 {
-  let h: u32 = 2166136261;
-  for (let i = 0; i < len; i++) {
-    h ^= <u32>load<u8>(ptr + <usize>i);
-    h *= 16777619;
-  }
-  return h;
-}
+import { hashBytes } from "../../assembly/byte-key-table";
 
-function sameBytes(a: ArrayBuffer, b: ArrayBuffer): bool {
-  const n = a.byteLength;
-  if (n != b.byteLength) return false;
-  return memory.compare(changetype<usize>(a), changetype<usize>(b), <usize>n) == 0;
+function sameBytes(a: ArrayBuffer, ptr: usize, len: i32): bool {
+  if (a.byteLength != len) return false;
+  return memory.compare(changetype<usize>(a), ptr, <usize>len) == 0;
 }
 
 function byLastUse(a: Entry, b: Entry): i32 {
@@ -43,14 +34,14 @@ export class PeerCache {
     return this.count;
   }
 
-  /** The cached peer bytes for `id`, or null. */
-  get(id: ArrayBuffer): ArrayBuffer | null {
+  /** The cached peer bytes for the id of `len` bytes at `ptr`, or null. */
+  get(ptr: usize, len: i32): ArrayBuffer | null {
     if (this.max <= 0) return null;
-    const h = hashBytes(changetype<usize>(id), id.byteLength);
+    const h = hashBytes(ptr, len);
     if (!this.buckets.has(h)) return null;
     let e: Entry | null = this.buckets.get(h);
     while (e !== null) {
-      if (sameBytes(e.id, id)) {
+      if (sameBytes(e.id, ptr, len)) {
         e.lastUse = ++this.clock;
         return e.peer;
       }

@@ -22,8 +22,8 @@ import { WorkloadLabels, responseFlagsString, orUnknown } from "./labels";
 import { localWorkload, peerWorkload, unknownWorkload } from "./peer";
 import { DestService, KIND_METADATA, KIND_SPECIAL, KIND_NONE, isSpecialCluster, servicesFromMetadata } from "./dest-service";
 import { SeriesTable, SeriesEntry, NO_METRIC } from "./series";
-import { ABSENT, appendProperty, appendHeader, readI64, readBool, bytesEqual, pushU32, pushU64 } from "./host-read";
-import { ByteKeyTable } from "./byte-key-table";
+import { ABSENT, appendProperty, appendHeader, readI64, readBool, bytesEqual, pushU32, pushU64 } from "../../assembly/host-read";
+import { ByteKeyTable } from "../../assembly/byte-key-table";
 
 // Property paths and header names, encoded once.
 const P_XDS_DIRECTION = propertyPath(["xds", "listener_direction"]);

@@ -1,9 +1,10 @@
-// Allocation-free reads of host values straight into a ByteBuffer (the per-request series key).
-// The host hands us a malloc'ed block; we copy it where we need it and free it at once.
-import * as imports from "../../assembly/imports";
-import { WasmResultValues } from "../../assembly";
-import { dataSlot, sizeSlot, resetSlots } from "../../assembly/runtime/host-memory";
-import { ByteBuffer } from "../../assembly/byte-buffer";
+// Allocation-free reads of host values straight into a ByteBuffer, for per-request paths (the stats
+// series key, metadata-exchange's peer id): the host hands us a malloc'ed block, we copy it where
+// we need it and free it at once; no managed buffer per value.
+import * as imports from "./imports";
+import { WasmResultValues } from "./runtime/enums";
+import { dataSlot, sizeSlot, resetSlots } from "./runtime/host-memory";
+import { ByteBuffer } from "./byte-buffer";
 
 export const ABSENT: u32 = 0xffffffff;
 
@@ -75,4 +76,9 @@ export function readBool(path: ArrayBuffer, fallback: bool): bool {
 export function bytesEqual(ptr: usize, len: i32, lit: ArrayBuffer): bool {
   if (len != lit.byteLength) return false;
   return memory.compare(ptr, changetype<usize>(lit), <usize>len) == 0;
+}
+
+/** Sets property `path` to the `len` bytes at `ptr` (bytes read into a buffer, no copy made). */
+export function setPropertyFrom(path: ArrayBuffer, ptr: usize, len: i32): WasmResultValues {
+  return imports.proxy_set_property(changetype<usize>(path), path.byteLength, ptr, len);
 }
