@@ -176,6 +176,14 @@ export class Vm {
     return text;
   }
 
+  /** Whether the `len` bytes at `ptr` are exactly `bytes` (compared natively; bounds checked). */
+  holds(ptr: number, len: number, bytes: Uint8Array): boolean {
+    ptr >>>= 0; len >>>= 0;
+    if (len !== bytes.length) return false;
+    this.check(ptr, len);
+    return this.buf.compare(bytes, 0, len, ptr, ptr + len) === 0;
+  }
+
   /** Whether module memory at `ptr` holds exactly `bytes` (the range must be checked already). */
   equalsAt(ptr: number, bytes: Uint8Array): boolean {
     const u8 = this.u8;

@@ -49,17 +49,20 @@ class PathCache {
   }
 }
 
-// "wasm." + name, built once per name: a fresh concatenation per write is a cons string that the
-// filter-state Map then has to flatten and hash.
-const filterStateKeys = new Map<string, string>();
-function filterStateKey(name: string): string {
-  let key = filterStateKeys.get(name);
-  if (key === undefined) {
-    if (filterStateKeys.size >= MAX_PARSED_PATHS) filterStateKeys.clear();
-    key = "wasm." + name;
-    filterStateKeys.set(name, key);
+// Per property name: "wasm." + name, built once (a fresh concatenation per write is a cons string
+// the filter-state Map then has to flatten and hash), and the last value written under it. Filters
+// write the same bytes stream after stream (a cached peer); an equal value is shared rather than
+// copied again. Stored values are never modified (reads copy them into the module).
+interface FilterStateSlot { key: string; last: Uint8Array | null }
+const filterStateSlots = new Map<string, FilterStateSlot>();
+function filterStateSlot(name: string): FilterStateSlot {
+  let slot = filterStateSlots.get(name);
+  if (slot === undefined) {
+    if (filterStateSlots.size >= MAX_PARSED_PATHS) filterStateSlots.clear();
+    slot = { key: "wasm." + name, last: null };
+    filterStateSlots.set(name, slot);
   }
-  return key;
+  return slot;
 }
 
 export function propertyImports(vm: Vm) {
@@ -79,7 +82,10 @@ export function propertyImports(vm: Vm) {
       // No stream info in a root context: NotFound, as Envoy answers.
       if (!ctx || ctx.kind !== "stream") return WasmResult.NotFound;
       // The key is the path bytes verbatim, prefixed with "wasm." (CelStateKeyPrefix).
-      ctx.stream.filterState.set(filterStateKey(vm.name(pp, pl)), vm.bytes(vp, vl));
+      const slot = filterStateSlot(vm.name(pp, pl));
+      let value = slot.last;
+      if (value === null || !vm.holds(vp, vl, value)) slot.last = value = vm.bytes(vp, vl);
+      ctx.stream.filterState.set(slot.key, value);
       return WasmResult.Ok;
     },
   };
