@@ -104,6 +104,21 @@ describe("filter state", () => {
     const r2 = await host.chain([reader]).send({ request: { headers: [] } });
     expect(r2.logs[0]!.message).toBe("1");
   });
+  test("each stream keeps the value it wrote, whether the module writes the same bytes again or changes them in place", async () => {
+    const host = new ProxyWasmHost();
+    // Writes "abc" twice from the same buffer, then bumps its first byte after every later write.
+    const writer = await host.loadPlugin({ module: await mod(`${VM_OK} ${data(1024, "k")} ${data(1040, "abc")}
+      (global $n (mut i32) (i32.const 0))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (drop (call $set_property ${arg(1024, "k")} ${arg(1040, "abc")}))
+        (global.set $n (i32.add (global.get $n) (i32.const 1)))
+        (if (i32.ge_u (global.get $n) (i32.const 2))
+          (then (i32.store8 (i32.const 1040) (i32.add (i32.load8_u (i32.const 1040)) (i32.const 1)))))
+        (i32.const 0))`) });
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await host.chain([writer]).send({ request: { headers: [] } }));
+    expect(results.map((r) => s(r.filterState["wasm.k"]))).toEqual(["abc", "abc", "bbc", "cbc"]);
+  });
   test("set_property in a root context is NotFound (no stream info)", async () => {
     const host = new ProxyWasmHost();
     await host.loadPlugin({ module: await mod(`${VM_OK.replace('(func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))', "")} ${data(1024, "k")}
