@@ -3,6 +3,7 @@
 import { defineMetric, MetricTypeValues } from "../../assembly";
 import { StatsConfig, METRIC_COUNT, METRIC_NAMES, METRIC_REQUESTS_TOTAL } from "./config";
 import { STANDARD_LABELS, STANDARD_LABEL_COUNT, REPORTER } from "./labels";
+import { ByteKeyTable } from "../../assembly/byte-key-table";
 
 export const NO_METRIC: u32 = u32.MAX_VALUE;
 
@@ -56,14 +57,20 @@ function metricType(metric: i32): MetricTypeValues {
   return MetricTypeValues.Histogram;
 }
 
+/** The metric ids of one metric's series, by stat name (its UTF-16 bytes as the key). */
+class NamedIds {
+  names: ByteKeyTable = new ByteKeyTable();
+  ids: Array<u32> = new Array<u32>();
+}
+
 export class SeriesTable {
-  private names: Array<Map<string, u32>> = new Array<Map<string, u32>>();
+  private byMetric: Array<NamedIds> = new Array<NamedIds>();
   private overflowIds: StaticArray<u32> = new StaticArray<u32>(METRIC_COUNT * 2);
   overflowCounter: u32 = NO_METRIC;
 
   constructor(readonly cfg: StatsConfig) {
     for (let m = 0; m < METRIC_COUNT; m++) {
-      this.names.push(new Map<string, u32>());
+      this.byMetric.push(new NamedIds());
       this.overflowIds[m * 2] = NO_METRIC;
       this.overflowIds[m * 2 + 1] = NO_METRIC;
     }
@@ -71,7 +78,7 @@ export class SeriesTable {
 
   /** Number of distinct series of `metric` (the overflow series not counted). */
   count(metric: i32): i32 {
-    return this.names[metric].size;
+    return this.byMetric[metric].ids.length;
   }
 
   /** Resolves the four ids for one label combination (the slow path: string building, host calls). */
@@ -81,15 +88,19 @@ export class SeriesTable {
     for (let m = 0; m < METRIC_COUNT; m++) {
       if (cfg.metrics[m].drop) { e.ids[m] = NO_METRIC; continue; }
       const name = statName(cfg, m, labels, dims);
-      const table = this.names[m];
-      if (table.has(name)) { e.ids[m] = table.get(name); continue; }
-      if (table.size >= cfg.maxSeries) {
+      const table = this.byMetric[m];
+      const namePtr = changetype<usize>(name);
+      const nameBytes = name.length << 1;
+      const at = table.names.find(namePtr, nameBytes);
+      if (at >= 0) { e.ids[m] = table.ids[at]; continue; }
+      if (table.ids.length >= cfg.maxSeries) {
         e.ids[m] = this.overflowId(m, labels, dims, inbound);
         e.overflow = true;
         continue;
       }
       const id = defineMetric(metricType(m), name);
-      table.set(name, id);
+      table.names.insert(namePtr, nameBytes, table.ids.length);
+      table.ids.push(id);
       e.ids[m] = id;
     }
     if (e.overflow && this.overflowCounter == NO_METRIC) {
