@@ -1,6 +1,7 @@
-// Runs one benchmark case: loads its plugins on a fresh host (timing VM start), drives requests
+// Runs benchmark cases: loads each case's plugins on a fresh host (timing VM start), drives requests
 // through host/'s FastDriver (or the general stream engine when the fast path does not apply),
-// and reports the median per-request cost of several runs, their spread, and memory pages.
+// runs the cases round robin, and reports each one's median per-request cost of several runs,
+// their spread, and memory pages.
 import { FastDriver, FastPathDiverged, ProxyWasmHost, type Plugin } from "../../host/index.ts";
 import { HeaderMap } from "../../host/headers.ts";
 import { NODE, type BenchCase } from "./cases.ts";
@@ -28,7 +29,17 @@ function pages(plugins: Plugin[]): number {
   return n;
 }
 
-export async function measure(c: BenchCase, requests: number, runs: number): Promise<BenchResult> {
+/** A case loaded and ready to run: its plugins on a fresh host, and the driver that runs it. */
+export interface PreparedCase {
+  case: BenchCase;
+  plugins: Plugin[];
+  run: (n: number) => void;
+  vmStartMs: number;
+  driver: BenchResult["driver"];
+  outcome: () => string;
+}
+
+export async function prepare(c: BenchCase): Promise<PreparedCase> {
   const host = new ProxyWasmHost({ node: NODE, logLevel: "critical", retainLogs: false });
   const t0 = process.hrtime.bigint();
   const plugins: Plugin[] = [];
@@ -38,7 +49,7 @@ export async function measure(c: BenchCase, requests: number, runs: number): Pro
 
   let run: (n: number) => void;
   let driver: BenchResult["driver"] = "fast";
-  let outcome: string;
+  let outcome = "";
   try {
     const d = new FastDriver(chain, { requestHeaders: c.requestHeaders, response: c.response, properties: c.properties });
     outcome = d.probe.local ? `local ${d.probe.status} ${d.probe.details}` : `upstream ${d.probe.status}`;
@@ -46,7 +57,6 @@ export async function measure(c: BenchCase, requests: number, runs: number): Pro
   } catch (e) {
     if (!(e instanceof FastPathDiverged)) throw e;
     driver = "general";
-    outcome = "";
     run = (n) => {
       for (let i = 0; i < n; i++) {
         const s = chain.open({ request: { headers: c.requestHeaders }, properties: c.properties });
@@ -57,34 +67,50 @@ export async function measure(c: BenchCase, requests: number, runs: number): Pro
       }
     };
   }
+  return { case: c, plugins, run, vmStartMs, driver, outcome: () => outcome };
+}
 
-  // Warm up (JIT, and the module's own caches and pools) before taking the baseline.
-  run(Math.min(20_000, Math.max(1, Math.floor(requests / 10))));
-  const memoryPagesBefore = pages(plugins);
+/**
+ * Measures prepared cases side by side: each is warmed up, then the runs go round robin (run 1 of
+ * every case, then run 2, ...), so a change in machine load during the benchmark touches every
+ * case alike and the ratios between cases stay meaningful.
+ */
+export function measureAll(prepared: PreparedCase[], requests: number, runs: number, progress?: (round: number) => void): BenchResult[] {
   const per = Math.max(1, Math.floor(requests / runs));
-  const runsNs: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t = process.hrtime.bigint();
-    run(per);
-    runsNs.push(Number(process.hrtime.bigint() - t) / per);
+  const before: number[] = [];
+  for (const p of prepared) {
+    // Warm up (JIT, and the module's own caches and pools) before taking the baseline.
+    p.run(Math.min(20_000, Math.max(1, Math.floor(requests / 10))));
+    before.push(pages(p.plugins));
   }
-  const memoryPagesAfter = pages(plugins);
-  if (plugins.some((p) => p.failed)) throw new Error(`${c.name}: a plugin failed during the run: ${plugins.flatMap((p) => p.traps).map((t) => t.message).join("; ")}`);
-  const sorted = [...runsNs].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  return {
-    name: c.name,
-    nsPerRequest: round(median),
-    memoryPagesBefore,
-    memoryPagesAfter,
-    moduleBytes: c.plugins.reduce((a, p) => a + p.module.length, 0),
-    spreadPercent: round(((sorted[sorted.length - 1]! - sorted[0]!) / median) * 100),
-    runsNs: runsNs.map(round),
-    vmStartMs: round(vmStartMs),
-    requests: per * runs,
-    driver,
-    outcome,
-  };
+  const runsNs: number[][] = prepared.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    progress?.(r);
+    prepared.forEach((p, i) => {
+      const t = process.hrtime.bigint();
+      p.run(per);
+      runsNs[i]!.push(Number(process.hrtime.bigint() - t) / per);
+    });
+  }
+  return prepared.map((p, i) => {
+    const c = p.case;
+    if (p.plugins.some((pl) => pl.failed)) throw new Error(`${c.name}: a plugin failed during the run: ${p.plugins.flatMap((pl) => pl.traps).map((t) => t.message).join("; ")}`);
+    const sorted = [...runsNs[i]!].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    return {
+      name: c.name,
+      nsPerRequest: round(median),
+      memoryPagesBefore: before[i]!,
+      memoryPagesAfter: pages(p.plugins),
+      moduleBytes: c.plugins.reduce((a, pl) => a + pl.module.length, 0),
+      spreadPercent: round(((sorted[sorted.length - 1]! - sorted[0]!) / median) * 100),
+      runsNs: runsNs[i]!.map(round),
+      vmStartMs: round(p.vmStartMs),
+      requests: per * runs,
+      driver: p.driver,
+      outcome: p.outcome(),
+    };
+  });
 }
 
 function round(n: number): number { return Math.round(n * 10) / 10; }

@@ -3,7 +3,7 @@
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { loadCases } from "../bench/cases.ts";
-import { measure, type BenchResult } from "../bench/measure.ts";
+import { prepare, measureAll, type BenchResult, type PreparedCase } from "../bench/measure.ts";
 import { checkTargets, formatTargets } from "../bench/targets.ts";
 
 export const summary = "benchmark per-request cost and memory of the references and every built filter";
@@ -13,7 +13,8 @@ const HELP = `Usage: mesh-filters bench [--json] [--requests N] [--runs R] [--ca
 Measures, for the floor (do-nothing WAT), noop-lean (do-nothing filter on our assembly/ layer),
 noop-stock (the same on proxy-runtime's stock entry points), every filter in build/filters.json
 (cases from filters/<name>/bench.json when present) and the chain of all filters: the median
-ns/request of R runs (default 5) over N requests in all (default 1,000,000), their spread, wasm
+ns/request of R runs (default 5; the cases take turns, run 1 of each, then run 2, ...) over N
+requests in all per case (default 1,000,000), their spread, wasm
 memory pages before and after the N requests (after warm-up), module bytes and VM start time;
 then the targets, judged as ratios within the run: noop-lean >= 10x cheaper than noop-stock and
 within 10x of the floor, each filter case cheaper than noop-stock, memory growth <= 1 page,
@@ -49,11 +50,14 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(requests) || requests < 1) throw new Error(`--requests must be a positive integer, got ${values.requests}`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
   const cases = await loadCases({ only: values.case });
-  const results: BenchResult[] = [];
+  const prepared: PreparedCase[] = [];
   for (const c of cases) {
-    if (!values.json) process.stderr.write(`bench: ${c.name}...\n`);
-    results.push(await measure(c, requests, runs));
+    if (!values.json) process.stderr.write(`bench: loading ${c.name}...\n`);
+    prepared.push(await prepare(c));
   }
+  const results: BenchResult[] = measureAll(prepared, requests, runs, (r) => {
+    if (!values.json) process.stderr.write(`bench: run ${r + 1} of ${runs} over ${prepared.length} cases...\n`);
+  });
   const targets = checkTargets(results);
   if (values.json) {
     console.log(JSON.stringify({ machine: machine(), requests, runs, results, targets }));
