@@ -25,6 +25,7 @@
 // an empty or whitespace-only configuration is read as `{}` (Envoy passes an
 // empty configuration when none is set). Readers never throw.
 
+import { decimal } from "./decimal";
 import { JsonValue, JsonKind, parseJsonBytes, isSafeInteger, formatNumber, quoteForMessage } from "./json";
 import { hexValue } from "./hex";
 
@@ -171,12 +172,15 @@ export class ConfigReader {
     if (v!.kind != JsonKind.Number) { this.typeError(name, "integer", v!); return def; }
     let x = v!.numberValue;
     if (!isSafeInteger(x)) {
-      this.error(name, "expected integer, got " + formatNumber(x));
+      // the number as written (formatting an f64 would pull ~1.5 KB into every module)
+      let shown = v!.stringValue;
+      if (shown.length == 0) shown = "a non-integer";
+      this.error(name, "expected integer, got " + shown);
       return def;
     }
     let i = <i64>x;
     if (i < min || i > max) {
-      this.error(name, "must be between " + min.toString() + " and " + max.toString() + ", got " + i.toString());
+      this.error(name, "must be between " + decimal(min) + " and " + decimal(max) + ", got " + decimal(i));
       return def;
     }
     return i;
@@ -205,7 +209,7 @@ export class ConfigReader {
     for (let i = 0; i < items.length; i++) {
       let item = items[i];
       if (item.kind != JsonKind.String) {
-        this.error(name + "[" + i.toString() + "]", "expected string, got " + item.kindName());
+        this.error(name + "[" + decimal(i) + "]", "expected string, got " + item.kindName());
       } else {
         out.push(item.stringValue);
       }
@@ -227,11 +231,11 @@ export class ConfigReader {
     let s = v!.stringValue;
     let n = s.length;
     if (byteLength > 0 && n != byteLength * 2) {
-      this.error(name, "expected " + (byteLength * 2).toString() + " hex characters, got " + n.toString());
+      this.error(name, "expected " + decimal(byteLength * 2) + " hex characters, got " + decimal(n));
       return null;
     }
     if (n & 1) {
-      this.error(name, "expected an even number of hex characters, got " + n.toString());
+      this.error(name, "expected an even number of hex characters, got " + decimal(n));
       return null;
     }
     let out = new Uint8Array(n >> 1);
@@ -241,7 +245,7 @@ export class ConfigReader {
       if (hi < 0 || lo < 0) {
         let at = i;
         if (hi >= 0) at = i + 1;
-        this.error(name, "invalid hex character at index " + at.toString());
+        this.error(name, "invalid hex character at index " + decimal(at));
         return null;
       }
       out[i >> 1] = <u8>((hi << 4) | lo);
@@ -276,7 +280,7 @@ export class ConfigReader {
     let base = this.fieldPath(name);
     for (let i = 0; i < items.length; i++) {
       let item = items[i];
-      let path = base + "[" + i.toString() + "]";
+      let path = base + "[" + decimal(i) + "]";
       if (item.kind != JsonKind.Object) {
         this.errors.push(path + ": expected object, got " + item.kindName());
       } else {

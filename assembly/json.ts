@@ -18,8 +18,9 @@
 //   Columns count Unicode code points from 1.
 // - Hostile input never reaches `throw`/`assert`: every failure is a result.
 
+import { decimal } from "./decimal";
 import { ByteBuffer } from "./byte-buffer";
-import { utf8SequenceLength, utf8ToString } from "./utf8";
+import { utf8SequenceLength } from "./utf8";
 export { isValidUtf8, utf8SequenceLength } from "./utf8";
 
 export enum JsonKind {
@@ -55,6 +56,7 @@ export class JsonValue {
   kind: JsonKind = JsonKind.Null;
   boolValue: bool = false;
   numberValue: f64 = 0;
+  /** The string (kind String); a parsed number's source text, cut at 32 characters (kind Number). */
   stringValue: string = "";
   /** Array elements (kind Array). */
   items: Array<JsonValue> | null = null;
@@ -374,7 +376,7 @@ class Parser {
     result.offset = at;
     result.line = line;
     result.column = column;
-    result.error = "line " + line.toString() + ", column " + column.toString() + ": " + this.error;
+    result.error = "line " + decimal(line) + ", column " + decimal(column) + ": " + this.error;
   }
 
   /** The value just completed (a field, not a loop local: see parseDocument). */
@@ -417,7 +419,7 @@ class Parser {
     let c = this.peek();
     if (c == C_LBRACE || c == C_LBRACKET) {
       if (stack.length >= this.maxDepth) {
-        this.fail(start, "nesting deeper than " + this.maxDepth.toString() + " levels");
+        this.fail(start, "nesting deeper than " + decimal(this.maxDepth) + " levels");
         return 0;
       }
       this.pos++;
@@ -621,14 +623,17 @@ class Parser {
     }
     this.pos = p;
     let x = decimalToF64(m, exp);
+    // The source text, for messages (config errors quote the number as written).
+    // (no ternaries on managed values: asc 0.17's ARC mishandles some)
+    let text = String.UTF8.decodeUnsafe(base + <usize>start, <usize>(p - start), false);
+    if (text.length > 32) text = text.substring(0, 32) + "...";
     if (!isFinite(x)) {
-      // (no ternaries on managed values: asc 0.17's ARC mishandles some)
-      let text = String.UTF8.decodeUnsafe(base + <usize>start, <usize>(p - start), false);
-      if (text.length > 32) text = text.substring(0, 32) + "...";
       this.fail(start, "number " + text + " is out of range");
       return null;
     }
-    return JsonValue.newNumber(neg ? -x : x);
+    let v = JsonValue.newNumber(neg ? -x : x);
+    v.stringValue = text;
+    return v;
   }
 
   /** Parses a string starting at the opening quote. Returns null on error. */
@@ -712,12 +717,13 @@ class Parser {
     }
     // p at closing quote
     let s: string;
-    // (validated above: decode without re-checking, one allocation)
+    // (validated above: decode without re-checking; asc's decoder, which the
+    // layer has anyway, instead of a second one: configure time only)
     if (!escaped) {
-      s = utf8ToString(base + <usize>runStart, p - runStart, false)!;
+      s = String.UTF8.decodeUnsafe(base + <usize>runStart, <usize>(p - runStart), false);
     } else {
       scratch.pushBytes(base + <usize>runStart, p - runStart);
-      s = utf8ToString(scratch.dataStart, scratch.length, false)!;
+      s = String.UTF8.decodeUnsafe(scratch.dataStart, <usize>scratch.length, false);
     }
     this.pos = p + 1;
     return s;
@@ -884,7 +890,7 @@ function decimalToF64(m: u64, e: i32): f64 {
 export function formatNumber(x: f64): string {
   if (isSafeInteger(x)) {
     if (x == 0 && 1 / x < 0) return "-0";
-    return (<i64>x).toString();
+    return decimal(<i64>x);
   }
   if (x != x) return "NaN";
   let sign = "";
@@ -916,7 +922,7 @@ export function formatNumber(x: f64): string {
     while (m != 0 && m % 10 == 0) { m /= 10; k--; }
     if (decimalToF64(m, -k) == x) break;
   }
-  let s = d.toString();
+  let s = decimal(<i64>d);
   while (s.length > 1 && s.charCodeAt(s.length - 1) == 0x30) s = s.substring(0, s.length - 1);
   let k = s.length;
   if (k <= n && n <= 21) return sign + s + zeros(n - k);
@@ -925,8 +931,8 @@ export function formatNumber(x: f64): string {
   let mant = s.substring(0, 1);
   if (k > 1) mant += "." + s.substring(1);
   let ee = n - 1;
-  if (ee < 0) return sign + mant + "e-" + (-ee).toString();
-  return sign + mant + "e+" + ee.toString();
+  if (ee < 0) return sign + mant + "e-" + decimal(-ee);
+  return sign + mant + "e+" + decimal(ee);
 }
 
 /** Appends `s` as a JSON string literal. */

@@ -24,6 +24,7 @@
 //     `0a 07 0a 01 6b 12 02 1a 00`), bool → field 4, struct → field 5,
 //     list → field 6; an unset Value is empty.
 
+import { decimal } from "./decimal";
 import { ProtoReader, ProtoWriter, WireType } from "./protobuf";
 
 /** Kind of a Value; the numbers are the Value oneof field numbers (0 = not set). */
@@ -183,7 +184,7 @@ class StructDecoder {
 
   /** Reads Struct fields up to the reader's limit into `s` (merging). `depth` counts this Struct. */
   readStruct(r: ProtoReader, s: Struct, depth: i32): bool {
-    if (depth > this.maxDepth) return r.fail("nesting deeper than " + this.maxDepth.toString() + " levels");
+    if (depth > this.maxDepth) return r.fail("nesting deeper than " + decimal(this.maxDepth) + " levels");
     while (r.readTag()) {
       if (r.fieldNumber == 1) {
         if (!r.expectWireType(WireType.LengthDelimited)) return false;
@@ -285,7 +286,7 @@ class StructDecoder {
 
   readList(r: ProtoReader, items: Array<StructValue>, depth: i32): void {
     if (depth > this.maxDepth) {
-      r.fail("nesting deeper than " + this.maxDepth.toString() + " levels");
+      r.fail("nesting deeper than " + decimal(this.maxDepth) + " levels");
       return;
     }
     while (r.readTag()) {

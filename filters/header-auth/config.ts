@@ -1,6 +1,7 @@
 // header-auth configuration: parsed and validated once (onConfigure), then
 // turned into the bytes the per-request path needs. Nothing in here runs per
 // request. Error messages name the field and never quote a secret.
+import { decimal } from "../../assembly/decimal";
 import { ConfigReader } from "../../assembly/config-reader";
 import { quoteForMessage, JsonKind } from "../../assembly/json";
 import { sha256String, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
@@ -107,7 +108,7 @@ function readPathList(r: ConfigReader, name: string, out: Array<ArrayBuffer>, al
   for (let i = 0; i < list.length; i++) {
     const p = list[i];
     if (!isPathLike(p)) {
-      r.error(name + "[" + i.toString() + "]", "must start with '/' and contain no query, fragment, spaces or non-ASCII characters");
+      r.error(name + "[" + decimal(i) + "]", "must start with '/' and contain no query, fragment, spaces or non-ASCII characters");
     } else {
       out.push(String.UTF8.encode(p));
     }
@@ -149,7 +150,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       let s: i32 = -1;
       if (names[i] == "header") s = SOURCE_HEADER;
       else if (names[i] == "bearer") s = SOURCE_BEARER;
-      const field = "sources[" + i.toString() + "]";
+      const field = "sources[" + decimal(i) + "]";
       if (s < 0) r.error(field, "must be one of header, bearer, got " + quoteForMessage(names[i]));
       else if (cfg.sources.includes(s)) r.error(field, "duplicate source " + quoteForMessage(names[i]));
       else cfg.sources.push(s);
@@ -180,7 +181,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   if (isEmptyArray(r, "credentials")) r.error("credentials", "must not be empty");
   const digests = new Array<Uint8Array>();
   const digestOwner = new Array<i32>();
-  const plaintext = new Array<string>();
+  let plaintext = "";
   for (let i = 0; i < items.length; i++) {
     const c = items[i];
     const cred = new Credential();
@@ -191,7 +192,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
     }
     for (let j = 0; j < cfg.credentials.length; j++) {
       if (cfg.credentials[j].principal == principal && principal.length > 0) {
-        c.error("principal", "duplicate principal " + quoteForMessage(principal) + " (also " + "credentials[" + j.toString() + "])");
+        c.error("principal", "duplicate principal " + quoteForMessage(principal) + " (also " + "credentials[" + decimal(j) + "])");
         break;
       }
     }
@@ -214,7 +215,8 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       else if (key.length > 0) {
         digest = sha256String(key);
         cred.plaintext = true;
-        plaintext.push(c.path);
+        if (plaintext.length > 0) plaintext += ", ";
+        plaintext += c.path;
       }
     } else {
       c.errorHere("one of 'key_sha256' (preferred) or 'key' is required");
@@ -227,7 +229,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
           if (d[k] != digests[j][k]) { same = false; break; }
         }
         if (same) {
-          c.errorHere("same key as credentials[" + digestOwner[j].toString() + "]");
+          c.errorHere("same key as credentials[" + decimal(digestOwner[j]) + "]");
           break;
         }
       }
@@ -239,7 +241,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       const methods = c.stringArray("methods");
       if (isEmptyArray(c, "methods")) c.error("methods", "must not be empty (omit the field to allow every method)");
       for (let m = 0; m < methods.length; m++) {
-        if (!isMethodToken(methods[m])) c.error("methods[" + m.toString() + "]", "must be an HTTP method token");
+        if (!isMethodToken(methods[m])) c.error("methods[" + decimal(m) + "]", "must be an HTTP method token");
         else cred.methods.push(String.UTF8.encode(methods[m]));
       }
     } else {
@@ -258,7 +260,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
     memory.copy(changetype<usize>(all) + <usize>(j * SHA256_DIGEST_LENGTH), digests[j].dataStart, SHA256_DIGEST_LENGTH);
   }
   cfg.digests = all;
-  cfg.plaintextPaths = plaintext.join(", ");
+  cfg.plaintextPaths = plaintext;
 
   // Challenges (RFC 9110 §11.6.1): one WWW-Authenticate field per configured source, in order.
   const apiKey = "ApiKey realm=\"" + realm + "\", header=\"" + header + "\"";
