@@ -37,10 +37,10 @@ export class ConfigReader {
   /** All problems found so far, shared by a reader and its children. */
   readonly errors: Array<string>;
   /**
-   * Which keys of `value` a read method asked for, by position (a flag per
-   * key instead of a Set<string>: one generic instantiation less per module).
+   * Which keys of `value` a read method asked for, by position (a byte per
+   * key instead of a Set<string> or an Array<bool>: no generic instantiation).
    */
-  private seen: Array<bool> = new Array<bool>();
+  private seen: ArrayBuffer;
 
   constructor(value: JsonValue | null, path: string = "", errors: Array<string> | null = null) {
     this.path = path;
@@ -50,9 +50,10 @@ export class ConfigReader {
     this.errors = errs;
     if (value !== null && value!.kind == JsonKind.Object) {
       this.value = value;
-      this.seen.length = value!.length;
+      this.seen = new ArrayBuffer(value!.length);
     } else {
       this.value = null;
+      this.seen = new ArrayBuffer(0);
       if (value !== null) {
         let where = path;
         if (where.length == 0) where = "configuration";
@@ -119,7 +120,7 @@ export class ConfigReader {
     if (v === null) return null;
     let i = v!.indexOf(name);
     if (i < 0) return null;
-    this.seen[i] = true;
+    if (i < this.seen.byteLength) store<u8>(changetype<usize>(this.seen) + <usize>i, 1);
     return unchecked(v!.values![i]);
   }
 
@@ -324,7 +325,9 @@ export class ConfigReader {
     let keys = v!.keys!;
     for (let i = 0; i < keys.length; i++) {
       let k = keys[i];
-      if (!this.seen[i]) this.errorHere("unknown field " + quoteForMessage(k));
+      if (i >= this.seen.byteLength || load<u8>(changetype<usize>(this.seen) + <usize>i) == 0) {
+        this.errorHere("unknown field " + quoteForMessage(k));
+      }
     }
   }
 }
