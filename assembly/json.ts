@@ -20,6 +20,7 @@
 
 import { decimal } from "./decimal";
 import { ByteBuffer } from "./byte-buffer";
+import { findKey, indexLastKey } from "./key-index";
 import { utf8SequenceLength } from "./utf8";
 export { isValidUtf8, utf8SequenceLength } from "./utf8";
 
@@ -52,16 +53,6 @@ export function isSafeInteger(x: f64): bool {
   return isFinite(x) && Math.trunc(x) == x && Math.abs(x) <= MAX_SAFE_INTEGER;
 }
 
-// @ts-ignore: decorator
-@inline const SMALL_OBJECT: i32 = 8;
-
-/** FNV-1a over the UTF-16 code units. */
-function hashKey(s: string): i32 {
-  let h: u32 = 0x811C9DC5;
-  for (let i = 0; i < s.length; i++) h = (h ^ <u32>s.charCodeAt(i)) * 0x01000193;
-  return <i32>h;
-}
-
 export class JsonValue {
   kind: JsonKind = JsonKind.Null;
   boolValue: bool = false;
@@ -74,11 +65,7 @@ export class JsonValue {
   keys: Array<string> | null = null;
   /** Object values, parallel to `keys` (kind Object). */
   values: Array<JsonValue> | null = null;
-  /**
-   * Hash index of `keys` for objects past SMALL_OBJECT keys (smaller ones are
-   * scanned): open addressing, slot = key position + 1, 0 = empty. Our own
-   * table instead of a Map<string, i32>: ~0.5 KB less in every module.
-   */
+  /** Key index past 8 keys (key-index.ts). */
   private slots: StaticArray<i32> | null = null;
 
   static newNull(): JsonValue {
@@ -149,22 +136,7 @@ export class JsonValue {
   /** Position of `key` in `keys`, or -1 when absent or not an object. */
   indexOf(key: string): i32 {
     if (this.kind != JsonKind.Object) return -1;
-    let keys = this.keys!;
-    let slots = this.slots;
-    if (slots === null) {
-      for (let i = 0; i < keys.length; i++) {
-        if (unchecked(keys[i]) == key) return i;
-      }
-      return -1;
-    }
-    let mask = slots.length - 1;
-    let h = hashKey(key) & mask;
-    while (true) {
-      let s = unchecked(slots![h]);
-      if (s == 0) return -1;
-      if (unchecked(keys[s - 1]) == key) return s - 1;
-      h = (h + 1) & mask;
-    }
+    return findKey(this.keys!, this.slots, key);
   }
 
   /** Object member `key`, or null when absent or not an object. */
@@ -187,28 +159,9 @@ export class JsonValue {
       this.values![at] = v;
       return;
     }
-    let keys = this.keys!;
-    keys.push(key);
+    this.keys!.push(key);
     this.values!.push(v);
-    let n = keys.length;
-    if (n <= SMALL_OBJECT) return;
-    let slots = this.slots;
-    let first = 0;
-    if (slots === null || n * 2 > slots.length) {
-      // (re)build at a load of at most 1/4
-      let cap = 64;
-      while (cap < n * 4) cap <<= 1;
-      slots = new StaticArray<i32>(cap);
-      this.slots = slots;
-    } else {
-      first = n - 1;
-    }
-    let mask = slots!.length - 1;
-    for (let i = first; i < n; i++) {
-      let h = hashKey(unchecked(keys[i])) & mask;
-      while (unchecked(slots![h]) != 0) h = (h + 1) & mask;
-      unchecked(slots![h] = i + 1);
-    }
+    this.slots = indexLastKey(this.keys!, this.slots);
   }
 
   /** Compact JSON text. Integral safe numbers print without a fraction. */
