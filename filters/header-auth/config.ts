@@ -6,7 +6,13 @@ import { ConfigReader } from "../../assembly/config-reader";
 import { quoteForMessage, JsonKind } from "../../assembly/json";
 import { sha256String, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
 import { isHeaderName } from "../../assembly/http-token";
-import { serializePairs, HeaderPair } from "../../assembly";
+import { ByteBuffer } from "../../assembly/byte-buffer";
+
+// The three denials, as named in reply bodies, response details and metrics
+// (each longer name is built from these: fewer string literals in the module).
+export const MISSING_CREDENTIAL = "missing_credential";
+export const INVALID_CREDENTIAL = "invalid_credential";
+export const FORBIDDEN = "forbidden";
 
 export const SOURCE_HEADER: i32 = 0;
 export const SOURCE_BEARER: i32 = 1;
@@ -29,8 +35,13 @@ export class HeaderAuthConfig {
   credentials: Array<Credential> = new Array<Credential>();
   /** SHA-256 digests of every credential's key, 32 bytes each, in credential order. */
   digests: ArrayBuffer = new ArrayBuffer(0);
-  /** Credential sources in the order they are looked for (SOURCE_HEADER / SOURCE_BEARER). */
-  sources: Array<i32> = new Array<i32>();
+  /**
+   * Credential sources in the order they are looked for (SOURCE_HEADER /
+   * SOURCE_BEARER): `sourceCount` (1 or 2) of `firstSource`, then the other one.
+   * (Two fields, not an Array<i32>: one generic instantiation less.)
+   */
+  sourceCount: i32 = 2;
+  firstSource: i32 = SOURCE_HEADER;
   header: string = "x-api-key";
   headerBytes: ArrayBuffer = new ArrayBuffer(0);
   stripCredential: bool = true;
@@ -115,8 +126,43 @@ function readPathList(r: ConfigReader, name: string, out: Array<ArrayBuffer>, al
   }
 }
 
-function pair(name: string, value: string): HeaderPair {
-  return new HeaderPair(String.UTF8.encode(name), String.UTF8.encode(value));
+/**
+ * A Proxy-Wasm pairs map (assembly/runtime/pairs.ts) of `list` = name, value,
+ * name, value...: written straight into bytes, no HeaderPair objects.
+ */
+function pairsOf(list: Array<string>): ArrayBuffer {
+  const head = new ByteBuffer(4 + 4 * list.length);
+  const body = new ByteBuffer(64);
+  store<u32>(head.dataStart, list.length >> 1);
+  head.length = 4;
+  for (let i = 0; i < list.length; i++) {
+    const at = body.length;
+    body.pushString(list[i]);
+    store<u32>(head.dataStart + <usize>head.length, body.length - at);
+    head.length += 4;
+    body.pushByte(0);
+  }
+  head.pushBytes(body.dataStart, body.length);
+  return head.toArrayBuffer();
+}
+
+/** content-type: application/json, then one WWW-Authenticate per source, in lookup order. */
+function replyHeaders(cfg: HeaderAuthConfig, apiKey: string, bearer: string): ArrayBuffer {
+  const list = new Array<string>();
+  list.push("content-type");
+  list.push("application/json");
+  for (let i = 0; i < cfg.sourceCount; i++) {
+    list.push("www-authenticate");
+    if (isHeaderSource(cfg, i)) list.push(apiKey);
+    else list.push(bearer);
+  }
+  return pairsOf(list);
+}
+
+/** Whether the source looked at in position `i` (0 or 1) is the header (else the bearer token). */
+// @ts-ignore: decorator
+@inline export function isHeaderSource(cfg: HeaderAuthConfig, i: i32): bool {
+  return (i == 0) == (cfg.firstSource == SOURCE_HEADER);
 }
 
 function jsonBody(error: string, reason: string): ArrayBuffer {
@@ -143,24 +189,31 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   }
   cfg.principalHeaderBytes = String.UTF8.encode(principalHeader);
 
+  let bearerSource = true;
   if (r.has("sources")) {
     const names = r.stringArray("sources");
     if (isEmptyArray(r, "sources")) r.error("sources", "must not be empty");
+    let count = 0;
+    let seen = 0; // bit per source
     for (let i = 0; i < names.length; i++) {
       let s: i32 = -1;
       if (names[i] == "header") s = SOURCE_HEADER;
       else if (names[i] == "bearer") s = SOURCE_BEARER;
       const field = "sources[" + decimal(i) + "]";
       if (s < 0) r.error(field, "must be one of header, bearer, got " + quoteForMessage(names[i]));
-      else if (cfg.sources.includes(s)) r.error(field, "duplicate source " + quoteForMessage(names[i]));
-      else cfg.sources.push(s);
+      else if (seen & (1 << s)) r.error(field, "duplicate source " + quoteForMessage(names[i]));
+      else {
+        if (count == 0) cfg.firstSource = s;
+        count++;
+        seen |= 1 << s;
+      }
     }
+    cfg.sourceCount = count;
+    bearerSource = (seen & (1 << SOURCE_BEARER)) != 0;
   } else {
     r.raw("sources");
-    cfg.sources.push(SOURCE_HEADER);
-    cfg.sources.push(SOURCE_BEARER);
   }
-  if (header == "authorization" && cfg.sources.includes(SOURCE_BEARER)) {
+  if (header == "authorization" && bearerSource) {
     r.error("header", "must not be 'authorization' while the 'bearer' source is enabled");
   }
 
@@ -179,8 +232,9 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   }
   const items = r.objectArray("credentials");
   if (isEmptyArray(r, "credentials")) r.error("credentials", "must not be empty");
-  const digests = new Array<Uint8Array>();
-  const digestOwner = new Array<i32>();
+  // Digests of the credentials so far, 32 bytes each, and (an i32 each) whose they are.
+  const digests = new ByteBuffer(64);
+  const digestOwner = new ByteBuffer(8);
   let plaintext = "";
   for (let i = 0; i < items.length; i++) {
     const c = items[i];
@@ -222,19 +276,17 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       c.errorHere("one of 'key_sha256' (preferred) or 'key' is required");
     }
     if (digest !== null) {
-      const d = digest!;
-      for (let j = 0; j < digests.length; j++) {
-        let same = true;
-        for (let k = 0; k < SHA256_DIGEST_LENGTH; k++) {
-          if (d[k] != digests[j][k]) { same = false; break; }
-        }
-        if (same) {
-          c.errorHere("same key as credentials[" + decimal(digestOwner[j]) + "]");
+      const d = digest!.dataStart;
+      for (let j = 0; j < digests.length; j += SHA256_DIGEST_LENGTH) {
+        if (memory.compare(digests.dataStart + <usize>j, d, SHA256_DIGEST_LENGTH) == 0) {
+          c.errorHere("same key as credentials[" + decimal(load<i32>(digestOwner.dataStart + <usize>(j >> 3))) + "]");
           break;
         }
       }
-      digests.push(d);
-      digestOwner.push(i);
+      digests.pushBytes(d, SHA256_DIGEST_LENGTH);
+      digestOwner.ensure(4);
+      store<i32>(digestOwner.dataStart + <usize>digestOwner.length, i);
+      digestOwner.length += 4;
     }
 
     if (c.has("methods")) {
@@ -254,44 +306,21 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   r.rejectUnknown();
   if (!r.ok) return cfg;
 
-  // Everything below is derived from a valid configuration.
-  const all = new ArrayBuffer(digests.length * SHA256_DIGEST_LENGTH);
-  for (let j = 0; j < digests.length; j++) {
-    memory.copy(changetype<usize>(all) + <usize>(j * SHA256_DIGEST_LENGTH), digests[j].dataStart, SHA256_DIGEST_LENGTH);
-  }
-  cfg.digests = all;
+  // Everything below is derived from a valid configuration (so every
+  // credential has its digest, in credential order).
+  cfg.digests = digests.toArrayBuffer();
   cfg.plaintextPaths = plaintext;
 
   // Challenges (RFC 9110 §11.6.1): one WWW-Authenticate field per configured source, in order.
   const apiKey = "ApiKey realm=\"" + realm + "\", header=\"" + header + "\"";
   const bearer = "Bearer realm=\"" + realm + "\"";
   const bearerInvalid = bearer + ", error=\"invalid_token\"";
-  const json = pair("content-type", "application/json");
-  const missing = new Array<HeaderPair>();
-  const invalid = new Array<HeaderPair>();
-  const invalidBearer = new Array<HeaderPair>();
-  missing.push(json);
-  invalid.push(json);
-  invalidBearer.push(json);
-  for (let i = 0; i < cfg.sources.length; i++) {
-    if (cfg.sources[i] == SOURCE_HEADER) {
-      missing.push(pair("www-authenticate", apiKey));
-      invalid.push(pair("www-authenticate", apiKey));
-      invalidBearer.push(pair("www-authenticate", apiKey));
-    } else {
-      missing.push(pair("www-authenticate", bearer));
-      invalid.push(pair("www-authenticate", bearer));
-      invalidBearer.push(pair("www-authenticate", bearerInvalid));
-    }
-  }
-  cfg.missingHeaders = serializePairs(missing);
-  cfg.invalidHeaders = serializePairs(invalid);
-  cfg.invalidBearerHeaders = serializePairs(invalidBearer);
-  const forbidden = new Array<HeaderPair>();
-  forbidden.push(json);
-  cfg.forbiddenHeaders = serializePairs(forbidden);
-  cfg.missingBody = jsonBody("unauthorized", "missing_credential");
-  cfg.invalidBody = jsonBody("unauthorized", "invalid_credential");
-  cfg.forbiddenBody = jsonBody("forbidden", "principal_not_allowed");
+  cfg.missingHeaders = replyHeaders(cfg, apiKey, bearer);
+  cfg.invalidHeaders = cfg.missingHeaders; // (the same challenges)
+  cfg.invalidBearerHeaders = replyHeaders(cfg, apiKey, bearerInvalid);
+  cfg.forbiddenHeaders = pairsOf(["content-type", "application/json"]);
+  cfg.missingBody = jsonBody("unauthorized", MISSING_CREDENTIAL);
+  cfg.invalidBody = jsonBody("unauthorized", INVALID_CREDENTIAL);
+  cfg.forbiddenBody = jsonBody(FORBIDDEN, "principal_not_allowed");
   return cfg;
 }
