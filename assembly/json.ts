@@ -247,6 +247,12 @@ export function parseJsonBytes(ptr: usize, len: i32, maxDepth: i32 = DEFAULT_MAX
 // @ts-ignore: decorator
 @inline const C_RBRACE: u32 = 0x7D;
 
+// failExpected's hints
+// @ts-ignore: decorator
+@inline const HINT_KEY: i32 = 1;
+// @ts-ignore: decorator
+@inline const HINT_VALUE: i32 = 2;
+
 function hexDigit(c: u32): i32 {
   if (c - 0x30 < 10) return <i32>(c - 0x30);
   let l = c | 0x20;
@@ -327,6 +333,23 @@ class Parser {
     if (c >= 0x21 && c < 0x7F) return "'" + String.fromCharCode(c) + "'";
     if (c == 0x20) return "' '";
     return "byte 0x" + hex4(c).substring(2);
+  }
+
+  /**
+   * Records "expected <what>, got <the byte at `at`>", with a hint for the
+   * usual non-JSON habits when `hints` is HINT_KEY or HINT_VALUE. (One place
+   * builds these messages: fewer string literals and concatenations.)
+   */
+  failExpected(at: i32, what: string, hints: i32 = 0, afterComma: bool = false): void {
+    let msg = "expected " + what + ", got " + this.describe(at);
+    if (hints != 0) {
+      let c: u32 = at < this.len ? <u32>load<u8>(this.ptr + <usize>at) : 0;
+      if (afterComma && (c == C_RBRACE || (hints == HINT_VALUE && c == C_RBRACKET))) msg += " (trailing commas are not allowed)";
+      else if (c == 0x2F) msg += " (comments are not allowed)";
+      else if (c == 0x27) msg += " (strings use double quotes)";
+      else if (hints == HINT_VALUE && (c == 0x4E || c == 0x49 || c == 0x2B || c == C_DOT)) msg += " (not a JSON number)";
+    }
+    this.fail(at, msg);
   }
 
   skipWs(): void {
@@ -480,9 +503,9 @@ class Parser {
       stack.length = top; // not pop(): see POP_LEAK below
       return 2;
     }
-    let expected = "expected ',' or ']'";
-    if (isObject) expected = "expected ',' or '}'";
-    this.fail(sepAt, expected + ", got " + this.describe(sepAt));
+    let expected = "',' or ']'";
+    if (isObject) expected = "',' or '}'";
+    this.failExpected(sepAt, expected);
     return 0;
   }
 
@@ -492,11 +515,7 @@ class Parser {
     let at = this.pos;
     let c = this.peek();
     if (c != C_QUOTE) {
-      let msg = "expected string key, got " + this.describe(at);
-      if (afterComma && c == C_RBRACE) msg += " (trailing commas are not allowed)";
-      else if (c == 0x27) msg += " (strings use double quotes)";
-      else if (c == 0x2F) msg += " (comments are not allowed)";
-      this.fail(at, msg);
+      this.failExpected(at, "string key", HINT_KEY, afterComma);
       return false;
     }
     let key = this.parseString();
@@ -508,7 +527,7 @@ class Parser {
     this.skipWs();
     let colonAt = this.pos;
     if (this.peek() != C_COLON) {
-      this.fail(colonAt, "expected ':' after object key, got " + this.describe(colonAt));
+      this.failExpected(colonAt, "':' after object key");
       return false;
     }
     this.pos++;
@@ -532,12 +551,7 @@ class Parser {
     } else if (c == 0x6E) { // n
       if (this.matchWord("null")) return JsonValue.newNull();
     }
-    let msg = "expected a value, got " + this.describe(at);
-    if (afterComma && (c == C_RBRACKET || c == C_RBRACE)) msg += " (trailing commas are not allowed)";
-    else if (c == 0x2F) msg += " (comments are not allowed)";
-    else if (c == 0x27) msg += " (strings use double quotes)";
-    else if (c == 0x4E || c == 0x49 || c == 0x2B || c == C_DOT) msg += " (not a JSON number)";
-    this.fail(at, msg);
+    this.failExpected(at, "a value", HINT_VALUE, afterComma);
     return null;
   }
 
@@ -569,7 +583,7 @@ class Parser {
     let exp = 0;
     if (p < n && <u32>load<u8>(base + <usize>p) == C_MINUS) { p++; neg = true; }
     if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
-      this.fail(p, "expected a digit, got " + this.describe(p));
+      this.failExpected(p, "a digit");
       return null;
     }
     if (<u32>load<u8>(base + <usize>p) == C_0) {
@@ -589,7 +603,7 @@ class Parser {
     if (p < n && <u32>load<u8>(base + <usize>p) == C_DOT) {
       p++;
       if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
-        this.fail(p, "expected a digit after '.', got " + this.describe(p));
+        this.failExpected(p, "a digit after '.'");
         return null;
       }
       while (p < n) {
@@ -608,7 +622,7 @@ class Parser {
         if (s == 0x2B || s == C_MINUS) { p++; eneg = s == C_MINUS; }
       }
       if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
-        this.fail(p, "expected a digit in the exponent, got " + this.describe(p));
+        this.failExpected(p, "a digit in the exponent");
         return null;
       }
       let e = 0;
