@@ -29,6 +29,11 @@ import { decimal } from "./decimal";
 import { JsonValue, JsonKind, parseJsonBytes, isSafeInteger, formatNumber, quoteForMessage } from "./json";
 import { hexValue } from "./hex";
 
+/** "name[i]": the path of an array element, for messages. */
+export function elementPath(name: string, i: i32): string {
+  return name + "[" + decimal(i) + "]";
+}
+
 export class ConfigReader {
   /** Path of this object ("" at the root, e.g. "credentials[2]" below). */
   readonly path: string;
@@ -125,7 +130,12 @@ export class ConfigReader {
   }
 
   private typeError(name: string, expected: string, got: JsonValue): void {
-    this.error(name, "expected " + expected + ", got " + got.kindName());
+    this.expectedGot(name, expected, got.kindName());
+  }
+
+  /** Records `path.name: expected <expected>, got <got>` (the one place building these). */
+  private expectedGot(name: string, expected: string, got: string): void {
+    this.error(name, "expected " + expected + ", got " + got);
   }
 
   string(name: string, def: string): string {
@@ -176,7 +186,7 @@ export class ConfigReader {
       // the number as written (formatting an f64 would pull ~1.5 KB into every module)
       let shown = v!.stringValue;
       if (shown.length == 0) shown = "a non-integer";
-      this.error(name, "expected integer, got " + shown);
+      this.expectedGot(name, "integer", shown);
       return def;
     }
     let i = <i64>x;
@@ -210,7 +220,7 @@ export class ConfigReader {
     for (let i = 0; i < items.length; i++) {
       let item = items[i];
       if (item.kind != JsonKind.String) {
-        this.error(name + "[" + decimal(i) + "]", "expected string, got " + item.kindName());
+        this.typeError(elementPath(name, i), "string", item);
       } else {
         out.push(item.stringValue);
       }
@@ -278,14 +288,13 @@ export class ConfigReader {
     if (v === null) return out;
     if (v!.kind != JsonKind.Array) { this.typeError(name, "array of objects", v!); return out; }
     let items = v!.items!;
-    let base = this.fieldPath(name);
     for (let i = 0; i < items.length; i++) {
       let item = items[i];
-      let path = base + "[" + decimal(i) + "]";
+      let element = elementPath(name, i);
       if (item.kind != JsonKind.Object) {
-        this.errors.push(path + ": expected object, got " + item.kindName());
+        this.typeError(element, "object", item);
       } else {
-        out.push(new ConfigReader(item, path, this.errors));
+        out.push(new ConfigReader(item, this.fieldPath(element), this.errors));
       }
     }
     return out;
@@ -299,11 +308,10 @@ export class ConfigReader {
     if (v!.kind != JsonKind.Object) { this.typeError(name, "object of strings", v!); return out; }
     let keys = v!.keys!;
     let values = v!.values!;
-    let base = this.fieldPath(name);
     for (let i = 0; i < keys.length; i++) {
       let item = values[i];
       if (item.kind != JsonKind.String) {
-        this.errors.push(base + "." + keys[i] + ": expected string, got " + item.kindName());
+        this.typeError(name + "." + keys[i], "string", item);
       } else {
         out.set(keys[i], item.stringValue);
       }

@@ -1,8 +1,7 @@
 // header-auth configuration: parsed and validated once (onConfigure), then
 // turned into the bytes the per-request path needs. Nothing in here runs per
 // request. Error messages name the field and never quote a secret.
-import { decimal } from "../../assembly/decimal";
-import { ConfigReader } from "../../assembly/config-reader";
+import { ConfigReader, elementPath } from "../../assembly/config-reader";
 import { quoteForMessage, JsonKind } from "../../assembly/json";
 import { sha256String, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
 import { isHeaderName } from "../../assembly/http-token";
@@ -119,7 +118,7 @@ function readPathList(r: ConfigReader, name: string, out: Array<ArrayBuffer>, al
   for (let i = 0; i < list.length; i++) {
     const p = list[i];
     if (!isPathLike(p)) {
-      r.error(name + "[" + decimal(i) + "]", "must start with '/' and contain no query, fragment, spaces or non-ASCII characters");
+      r.error(elementPath(name, i), "must start with '/' and contain no query, fragment, spaces or non-ASCII characters");
     } else {
       out.push(String.UTF8.encode(p));
     }
@@ -199,7 +198,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       let s: i32 = -1;
       if (names[i] == "header") s = SOURCE_HEADER;
       else if (names[i] == "bearer") s = SOURCE_BEARER;
-      const field = "sources[" + decimal(i) + "]";
+      const field = elementPath("sources", i);
       if (s < 0) r.error(field, "must be one of header, bearer, got " + quoteForMessage(names[i]));
       else if (seen & (1 << s)) r.error(field, "duplicate source " + quoteForMessage(names[i]));
       else {
@@ -246,7 +245,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
     }
     for (let j = 0; j < cfg.credentials.length; j++) {
       if (cfg.credentials[j].principal == principal && principal.length > 0) {
-        c.error("principal", "duplicate principal " + quoteForMessage(principal) + " (also " + "credentials[" + decimal(j) + "])");
+        c.error("principal", "duplicate principal " + quoteForMessage(principal) + " (also " + elementPath("credentials", j) + ")");
         break;
       }
     }
@@ -279,7 +278,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       const d = digest!.dataStart;
       for (let j = 0; j < digests.length; j += SHA256_DIGEST_LENGTH) {
         if (memory.compare(digests.dataStart + <usize>j, d, SHA256_DIGEST_LENGTH) == 0) {
-          c.errorHere("same key as credentials[" + decimal(load<i32>(digestOwner.dataStart + <usize>(j >> 3))) + "]");
+          c.errorHere("same key as " + elementPath("credentials", load<i32>(digestOwner.dataStart + <usize>(j >> 3))));
           break;
         }
       }
@@ -293,7 +292,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       const methods = c.stringArray("methods");
       if (isEmptyArray(c, "methods")) c.error("methods", "must not be empty (omit the field to allow every method)");
       for (let m = 0; m < methods.length; m++) {
-        if (!isMethodToken(methods[m])) c.error("methods[" + decimal(m) + "]", "must be an HTTP method token");
+        if (!isMethodToken(methods[m])) c.error(elementPath("methods", m), "must be an HTTP method token");
         else cred.methods.push(String.UTF8.encode(methods[m]));
       }
     } else {
