@@ -21,8 +21,9 @@ const ROOT_ID_PATH = String.UTF8.encode("plugin_root_id");
  */
 export function registerRootContext(root_context_factory: (context_id: u32) => RootContext, name: string): void {
   for (let i = 0; i < factories.length; i++) {
-    if (factories[i].name == name) {
-      factories[i].create = root_context_factory;
+    const f = unchecked(factories[i]);
+    if (f.name == name) {
+      f.create = root_context_factory;
       return;
     }
   }
@@ -30,12 +31,21 @@ export function registerRootContext(root_context_factory: (context_id: u32) => R
 }
 
 function findFactory(rootId: string): RootFactory | null {
-  if (factories.length == 0) return null;
-  if (rootId.length == 0) return factories[0];
   for (let i = 0; i < factories.length; i++) {
-    if (factories[i].name == rootId) return factories[i];
+    const f = unchecked(factories[i]);
+    if (rootId.length == 0 || f.name == rootId) return f;
   }
   return null;
+}
+
+function reportUnknownRoot(rootId: string): void {
+  let names = "";
+  for (let i = 0; i < factories.length; i++) {
+    if (i > 0) names += ", ";
+    names += unchecked(factories[i]).name;
+  }
+  logAlways(LogLevelValues.critical, "no root context registered for root id '" + rootId
+    + "'; this module registers: " + names);
 }
 
 /** Creates the root context of a plugin; false (logged) when no factory matches. */
@@ -46,13 +56,7 @@ export function createRootContext(context_id: u32): bool {
   if (raw !== null) rootId = String.UTF8.decode(raw);
   const factory = findFactory(rootId);
   if (factory === null) {
-    let names = "";
-    for (let i = 0; i < factories.length; i++) {
-      if (i > 0) names += ", ";
-      names += factories[i].name;
-    }
-    logAlways(LogLevelValues.critical, "no root context registered for root id '" + rootId
-      + "'; this module registers: " + names);
+    reportUnknownRoot(rootId);
     return false;
   }
   const root = factory.create(context_id);

@@ -4,7 +4,7 @@
 import { ConfigReader, elementPath } from "../../assembly/config-reader";
 import { quoteForMessage, JsonKind } from "../../assembly/json";
 import { sha256String, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
-import { isHeaderName } from "../../assembly/http-token";
+import { isHeaderName, isToken } from "../../assembly/http-token";
 import { ByteBuffer } from "../../assembly/byte-buffer";
 
 // The three denials, as named in reply bodies, response details and metrics
@@ -27,7 +27,6 @@ export class Credential {
   methods: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   /** Allowed path prefixes (on :path without the query); empty = any path. */
   pathPrefixes: Array<ArrayBuffer> = new Array<ArrayBuffer>();
-  plaintext: bool = false;
 }
 
 export class HeaderAuthConfig {
@@ -41,7 +40,6 @@ export class HeaderAuthConfig {
    */
   sourceCount: i32 = 2;
   firstSource: i32 = SOURCE_HEADER;
-  header: string = "x-api-key";
   headerBytes: ArrayBuffer = new ArrayBuffer(0);
   stripCredential: bool = true;
   principalHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
@@ -59,20 +57,6 @@ export class HeaderAuthConfig {
   forbiddenBody: ArrayBuffer = new ArrayBuffer(0);
   /** "credentials[0], credentials[2]" when plaintext keys are configured (for the one warning). */
   plaintextPaths: string = "";
-}
-
-function isMethodToken(s: string): bool {
-  if (s.length == 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) continue; // A-Z
-    if (c >= 0x61 && c <= 0x7a) continue; // a-z
-    if (c >= 0x30 && c <= 0x39) continue; // 0-9
-    if (c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e
-      || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e) continue;
-    return false;
-  }
-  return true;
 }
 
 /** Visible ASCII, no spaces: safe as a header value, in JSON and in logs. */
@@ -175,7 +159,6 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   // Where the credential is read.
   const header = r.string("header", "x-api-key");
   if (!isHeaderName(header)) r.error("header", "must be a lower-case HTTP header name (token characters, not a pseudo-header)");
-  cfg.header = header;
   cfg.headerBytes = String.UTF8.encode(header);
 
   const principalHeader = r.string("principal_header", "x-auth-principal");
@@ -267,7 +250,6 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       if (key.length == 0 && c.raw("key")!.kind == JsonKind.String) c.error("key", "must not be empty");
       else if (key.length > 0) {
         digest = sha256String(key);
-        cred.plaintext = true;
         if (plaintext.length > 0) plaintext += ", ";
         plaintext += c.path;
       }
@@ -292,7 +274,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       const methods = c.stringArray("methods");
       if (isEmptyArray(c, "methods")) c.error("methods", "must not be empty (omit the field to allow every method)");
       for (let m = 0; m < methods.length; m++) {
-        if (!isMethodToken(methods[m])) c.error(elementPath("methods", m), "must be an HTTP method token");
+        if (!isToken(methods[m])) c.error(elementPath("methods", m), "must be an HTTP method token");
         else cred.methods.push(String.UTF8.encode(methods[m]));
       }
     } else {
