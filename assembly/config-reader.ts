@@ -29,6 +29,16 @@ import { decimal } from "./decimal";
 import { JsonValue, JsonKind, parseJsonBytes, isSafeInteger, formatNumber, quoteForMessage } from "./json";
 import { hexValue } from "./hex";
 
+/** `parts` joined by `separator` (a loop: asc's Array#join costs ~0.35 KB per module). */
+export function joined(parts: Array<string>, separator: string): string {
+  let out = "";
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) out += separator;
+    out += unchecked(parts[i]);
+  }
+  return out;
+}
+
 /** "name[i]": the path of an array element, for messages. */
 export function elementPath(name: string, i: i32): string {
   return name + "[" + decimal(i) + "]";
@@ -165,7 +175,7 @@ export class ConfigReader {
     for (let i = 0; i < allowed.length; i++) {
       if (allowed[i] == s) return s;
     }
-    this.error(name, "must be one of " + allowed.join(", ") + ", got " + quoteForMessage(s));
+    this.error(name, "must be one of " + joined(allowed, ", ") + ", got " + quoteForMessage(s));
     return def;
   }
 

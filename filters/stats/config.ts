@@ -1,5 +1,6 @@
 // Configuration: parsed and validated once (onConfigure); every error is collected.
-import { ConfigReader } from "../../assembly/config-reader";
+import { ConfigReader, joined, elementPath } from "../../assembly/config-reader";
+import { decimal } from "../../assembly/decimal";
 import { JsonKind } from "../../assembly/json";
 import { STANDARD_LABELS, standardLabelIndex, STANDARD_LABEL_COUNT } from "./labels";
 
@@ -193,7 +194,7 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
     } else {
       let m = metricIndex(name);
       if (m < 0 && name.startsWith("istio_")) m = metricIndex(name.substring(6));
-      if (m < 0) e.error("name", "unknown metric '" + name + "'; expected one of " + METRIC_NAMES.join(", ") + " (or empty for all)");
+      if (m < 0) e.error("name", "unknown metric '" + name + "'; expected one of " + joined(METRIC_NAMES, ", ") + " (or empty for all)");
       else targets.push(m);
     }
     const dimMap = e.stringMap("dimensions");
@@ -223,7 +224,7 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
     for (let k = 0; k < remove.length; k++) {
       const t = remove[k];
       if (standardLabelIndex(t) < 0 && !names.includes(t) && !dimNames.includes(t)) {
-        e.error("tags_to_remove[" + k.toString() + "]", "unknown label '" + t + "'");
+        e.error(elementPath("tags_to_remove", k), "unknown label '" + t + "'");
       }
     }
     entryMetrics.push(targets);
@@ -232,7 +233,7 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
     entryDrop.push(e.bool("drop", false));
     e.rejectUnknown();
   }
-  if (dims.length > 16) r.error("metrics", "at most 16 extra dimensions, got " + dims.length.toString());
+  if (dims.length > 16) r.error("metrics", "at most 16 extra dimensions, got " + decimal(dims.length));
 
   // Sort the dimensions by name (Istio's order for custom tags).
   const sorted = dimNames.slice(0);
