@@ -263,19 +263,12 @@ function hexDigit(c: u32): i32 {
 function pushUtf8(out: ByteBuffer, cp: u32): void {
   if (cp < 0x80) {
     out.pushByte(cp);
-  } else if (cp < 0x800) {
-    out.pushByte(0xC0 | (cp >> 6));
-    out.pushByte(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out.pushByte(0xE0 | (cp >> 12));
-    out.pushByte(0x80 | ((cp >> 6) & 0x3F));
-    out.pushByte(0x80 | (cp & 0x3F));
-  } else {
-    out.pushByte(0xF0 | (cp >> 18));
-    out.pushByte(0x80 | ((cp >> 12) & 0x3F));
-    out.pushByte(0x80 | ((cp >> 6) & 0x3F));
-    out.pushByte(0x80 | (cp & 0x3F));
+    return;
   }
+  // lead byte, then continuation bytes of 6 bits each, most significant first
+  let n = cp < 0x800 ? 1 : cp < 0x10000 ? 2 : 3;
+  out.pushByte(((0xFF00 >> (n + 1)) & 0xFF) | (cp >> (6 * n)));
+  while (n-- > 0) out.pushByte(0x80 | ((cp >> (6 * n)) & 0x3F));
 }
 
 /** A short, log-safe rendering of a string for error messages. */
@@ -679,14 +672,15 @@ class Parser {
         }
         let e = <u32>load<u8>(base + <usize>p);
         p++;
-        if (e == C_QUOTE) scratch.pushByte(0x22);
-        else if (e == C_BACKSLASH) scratch.pushByte(0x5C);
-        else if (e == 0x2F) scratch.pushByte(0x2F);
-        else if (e == 0x62) scratch.pushByte(0x08);
-        else if (e == 0x66) scratch.pushByte(0x0C);
-        else if (e == 0x6E) scratch.pushByte(0x0A);
-        else if (e == 0x72) scratch.pushByte(0x0D);
-        else if (e == 0x74) scratch.pushByte(0x09);
+        // the byte a one-character escape stands for (one pushByte for all of them)
+        let single: i32 = -1;
+        if (e == C_QUOTE || e == C_BACKSLASH || e == 0x2F) single = <i32>e;
+        else if (e == 0x62) single = 0x08;
+        else if (e == 0x66) single = 0x0C;
+        else if (e == 0x6E) single = 0x0A;
+        else if (e == 0x72) single = 0x0D;
+        else if (e == 0x74) single = 0x09;
+        if (single >= 0) scratch.pushByte(<u32>single);
         else if (e == 0x75) {
           let cp = this.readHex4(p);
           if (cp < 0) { this.fail(escAt, "invalid \\u escape (expected 4 hex digits)"); return null; }
