@@ -243,14 +243,31 @@ export class ConfigReader {
    * when byteLength > 0. Required: absent is an error. Returns null on error.
    */
   hexBytes(name: string, byteLength: i32): Uint8Array | null {
+    let v = this.hexField(name, byteLength);
+    if (v === null) return null;
+    let out = new Uint8Array(v!.stringValue.length >> 1);
+    if (!this.hexDecode(name, v!, out.dataStart)) return null;
+    return out;
+  }
+
+  /**
+   * hexBytes() into `byteLength` (> 0) bytes at `out` instead of a new array
+   * (no Uint8Array in a module that needs none). False on error (reported).
+   */
+  hexInto(name: string, byteLength: i32, out: usize): bool {
+    let v = this.hexField(name, byteLength);
+    return v !== null && this.hexDecode(name, v!, out);
+  }
+
+  /** The hex string field, checked for presence, type and length; null (reported) otherwise. */
+  private hexField(name: string, byteLength: i32): JsonValue | null {
     let v = this.raw(name);
     if (v === null) {
       if (this.value !== null) this.error(name, "required field is missing");
       return null;
     }
     if (v!.kind != JsonKind.String) { this.typeError(name, "hex string", v!); return null; }
-    let s = v!.stringValue;
-    let n = s.length;
+    let n = v!.stringValue.length;
     if (byteLength > 0 && n != byteLength * 2) {
       this.error(name, "expected " + decimal(byteLength * 2) + " hex characters, got " + decimal(n));
       return null;
@@ -259,7 +276,12 @@ export class ConfigReader {
       this.error(name, "expected an even number of hex characters, got " + decimal(n));
       return null;
     }
-    let out = new Uint8Array(n >> 1);
+    return v;
+  }
+
+  private hexDecode(name: string, v: JsonValue, out: usize): bool {
+    let s = v.stringValue;
+    let n = s.length;
     for (let i = 0; i < n; i += 2) {
       let hi = hexValue(<u32>s.charCodeAt(i));
       let lo = hexValue(<u32>s.charCodeAt(i + 1));
@@ -267,11 +289,11 @@ export class ConfigReader {
         let at = i;
         if (hi >= 0) at = i + 1;
         this.error(name, "invalid hex character at index " + decimal(at));
-        return null;
+        return false;
       }
-      out[i >> 1] = <u8>((hi << 4) | lo);
+      store<u8>(out + <usize>(i >> 1), <u8>((hi << 4) | lo));
     }
-    return out;
+    return true;
   }
 
   /** A child reader for an optional object field; null when absent or not an object. */

@@ -3,7 +3,7 @@
 // request. Error messages name the field and never quote a secret.
 import { ConfigReader, elementPath } from "../../assembly/config-reader";
 import { quoteForMessage, JsonKind } from "../../assembly/json";
-import { sha256String, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
+import { sha256Into, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
 import { isHeaderName, isToken } from "../../assembly/http-token";
 import { ByteBuffer } from "../../assembly/byte-buffer";
 
@@ -119,9 +119,9 @@ function pairsOf(list: Array<string>): ArrayBuffer {
   store<u32>(head.dataStart, list.length >> 1);
   head.length = 4;
   for (let i = 0; i < list.length; i++) {
-    const at = body.length;
-    body.pushString(list[i]);
-    store<u32>(head.dataStart + <usize>head.length, body.length - at);
+    const bytes = String.UTF8.encode(list[i]);
+    body.pushBytes(changetype<usize>(bytes), bytes.byteLength);
+    store<u32>(head.dataStart + <usize>head.length, bytes.byteLength);
     head.length += 4;
     body.pushByte(0);
   }
@@ -235,7 +235,10 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
     cred.principal = principal;
     cred.principalBytes = String.UTF8.encode(principal);
 
-    let digest: Uint8Array | null = null;
+    // this credential's digest, in the next 32 bytes of `digests` once valid
+    digests.ensure(SHA256_DIGEST_LENGTH);
+    const d = digests.dataStart + <usize>digests.length;
+    let hasDigestNow = false;
     const hasDigest = c.has("key_sha256");
     const hasKey = c.has("key");
     if (hasDigest && hasKey) {
@@ -243,28 +246,29 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       c.raw("key_sha256");
       c.errorHere("set either 'key_sha256' or 'key', not both");
     } else if (hasDigest) {
-      digest = c.hexBytes("key_sha256", SHA256_DIGEST_LENGTH);
+      hasDigestNow = c.hexInto("key_sha256", SHA256_DIGEST_LENGTH, d);
     } else if (hasKey) {
       // The secret itself is never part of a message.
       const key = c.string("key", "");
       if (key.length == 0 && c.raw("key")!.kind == JsonKind.String) c.error("key", "must not be empty");
       else if (key.length > 0) {
-        digest = sha256String(key);
+        const bytes = String.UTF8.encode(key);
+        sha256Into(changetype<usize>(bytes), bytes.byteLength, d);
+        hasDigestNow = true;
         if (plaintext.length > 0) plaintext += ", ";
         plaintext += c.path;
       }
     } else {
       c.errorHere("one of 'key_sha256' (preferred) or 'key' is required");
     }
-    if (digest !== null) {
-      const d = digest!.dataStart;
+    if (hasDigestNow) {
       for (let j = 0; j < digests.length; j += SHA256_DIGEST_LENGTH) {
         if (memory.compare(digests.dataStart + <usize>j, d, SHA256_DIGEST_LENGTH) == 0) {
           c.errorHere("same key as " + elementPath("credentials", load<i32>(digestOwner.dataStart + <usize>(j >> 3))));
           break;
         }
       }
-      digests.pushBytes(d, SHA256_DIGEST_LENGTH);
+      digests.length += SHA256_DIGEST_LENGTH;
       digestOwner.ensure(4);
       store<i32>(digestOwner.dataStart + <usize>digestOwner.length, i);
       digestOwner.length += 4;
