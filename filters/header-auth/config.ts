@@ -94,10 +94,14 @@ function isEmptyArray(r: ConfigReader, name: string): bool {
   return v !== null && v!.kind == JsonKind.Array && v!.length == 0;
 }
 
+function notEmpty(r: ConfigReader, name: string, what: string): void {
+  r.error(name, "must not be empty (omit the field to allow every " + what + ")");
+}
+
 function readPathList(r: ConfigReader, name: string, out: Array<ArrayBuffer>, allowAbsentEmpty: bool): void {
   const list = r.stringArray(name);
   if (!allowAbsentEmpty && isEmptyArray(r, name)) {
-    r.error(name, "must not be empty (omit the field to allow every path)");
+    notEmpty(r, name, "path");
   }
   for (let i = 0; i < list.length; i++) {
     const p = list[i];
@@ -276,7 +280,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
 
     if (c.has("methods")) {
       const methods = c.stringArray("methods");
-      if (isEmptyArray(c, "methods")) c.error("methods", "must not be empty (omit the field to allow every method)");
+      if (isEmptyArray(c, "methods")) notEmpty(c, "methods", "method");
       for (let m = 0; m < methods.length; m++) {
         if (!isToken(methods[m])) c.error(elementPath("methods", m), "must be an HTTP method token");
         else cred.methods.push(String.UTF8.encode(methods[m]));
