@@ -289,8 +289,18 @@ export function quoteForMessage(s: string): string {
 }
 
 function hex4(c: u32): string {
-  const digits = "0123456789abcdef";
-  return digits.charAt((c >> 12) & 15) + digits.charAt((c >> 8) & 15) + digits.charAt((c >> 4) & 15) + digits.charAt(c & 15);
+  return hexDigits(c, 4);
+}
+
+/** The low `n` hex digits of `c`, lower case (built in place: no digit table, no concatenation). */
+function hexDigits(c: u32, n: i32): string {
+  let out = __new(<usize>n << 1, idof<string>());
+  while (n-- > 0) {
+    let d = c & 15;
+    store<u16>(out + (<usize>n << 1), <u16>(d < 10 ? 0x30 + d : 0x57 + d));
+    c >>= 4;
+  }
+  return changetype<string>(out);
 }
 
 class Parser {
@@ -325,7 +335,7 @@ class Parser {
     let c = <u32>load<u8>(this.ptr + <usize>at);
     if (c >= 0x21 && c < 0x7F) return "'" + String.fromCharCode(c) + "'";
     if (c == 0x20) return "' '";
-    return "byte 0x" + hex4(c).substring(2);
+    return "byte 0x" + hexDigits(c, 2);
   }
 
   /**
@@ -631,8 +641,11 @@ class Parser {
     let x = decimalToF64(m, exp);
     // The source text, for messages (config errors quote the number as written).
     // (no ternaries on managed values: asc 0.17's ARC mishandles some)
-    let text = String.UTF8.decodeUnsafe(base + <usize>start, <usize>(p - start), false);
-    if (text.length > 32) text = text.substring(0, 32) + "...";
+    // (ASCII: bytes are characters)
+    let shown = p - start;
+    if (shown > 32) shown = 32;
+    let text = String.UTF8.decodeUnsafe(base + <usize>start, <usize>shown, false);
+    if (p - start > 32) text += "...";
     if (!isFinite(x)) {
       this.fail(start, "number " + text + " is out of range");
       return null;
