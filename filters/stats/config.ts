@@ -102,13 +102,22 @@ function isPropertyPath(s: string): bool {
   return !prevDot;
 }
 
+/** Whether `part` occurs in `s` at `at` (a loop: String#startsWith/endsWith cost ~0.2 KB of module). */
+function matchesAt(s: string, part: string, at: i32): bool {
+  if (at < 0 || at + part.length > s.length) return false;
+  for (let i = 0; i < part.length; i++) {
+    if (s.charCodeAt(at + i) != part.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** Parses `request.headers['name']` (Istio's CEL form for a header) or a dotted attribute path. */
 function parseDimension(reader: ConfigReader, field: string, name: string, expr: string): Dimension | null {
   const d = new Dimension();
   d.name = name;
   const prefix = "request.headers['";
-  if (expr.startsWith(prefix)) {
-    if (!expr.endsWith("']") || expr.length <= prefix.length + 2) {
+  if (matchesAt(expr, prefix, 0)) {
+    if (!matchesAt(expr, "']", expr.length - 2) || expr.length <= prefix.length + 2) {
       reader.error(field, "expected request.headers['<name>'] or an attribute path like request.host, got '" + expr + "'");
       return null;
     }
@@ -193,7 +202,7 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
       for (let m = 0; m < METRIC_COUNT; m++) targets.push(m);
     } else {
       let m = metricIndex(name);
-      if (m < 0 && name.startsWith("istio_")) m = metricIndex(name.substring(6));
+      if (m < 0 && matchesAt(name, "istio_", 0)) m = metricIndex(name.substring(6));
       if (m < 0) e.error("name", "unknown metric '" + name + "'; expected one of " + joined(METRIC_NAMES, ", ") + " (or empty for all)");
       else targets.push(m);
     }
