@@ -18,6 +18,17 @@ export function isHeaderName(name: string): bool {
   return true;
 }
 
+/** An RFC 9110 token of either case (e.g. an HTTP method). */
+export function isToken(s: string): bool {
+  if (s.length == 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20; // A-Z: token characters like a-z
+    if (!isTokenChar(c)) return false;
+  }
+  return true;
+}
+
 /** No CR, LF or NUL (they would split or truncate the header). */
 export function isHeaderValue(value: string): bool {
   for (let i = 0; i < value.length; i++) {

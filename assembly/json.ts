@@ -18,8 +18,10 @@
 //   Columns count Unicode code points from 1.
 // - Hostile input never reaches `throw`/`assert`: every failure is a result.
 
+import { decimal } from "./decimal";
 import { ByteBuffer } from "./byte-buffer";
-import { utf8SequenceLength, utf8ToString } from "./utf8";
+import { findKey, indexLastKey } from "./key-index";
+import { utf8SequenceLength } from "./utf8";
 export { isValidUtf8, utf8SequenceLength } from "./utf8";
 
 export enum JsonKind {
@@ -55,6 +57,7 @@ export class JsonValue {
   kind: JsonKind = JsonKind.Null;
   boolValue: bool = false;
   numberValue: f64 = 0;
+  /** The string (kind String); a parsed number's source text, cut at 32 characters (kind Number). */
   stringValue: string = "";
   /** Array elements (kind Array). */
   items: Array<JsonValue> | null = null;
@@ -62,7 +65,8 @@ export class JsonValue {
   keys: Array<string> | null = null;
   /** Object values, parallel to `keys` (kind Object). */
   values: Array<JsonValue> | null = null;
-  private index: Map<string, i32> | null = null;
+  /** Key index past 8 keys (key-index.ts). */
+  private slots: StaticArray<i32> | null = null;
 
   static newNull(): JsonValue {
     return new JsonValue();
@@ -96,7 +100,6 @@ export class JsonValue {
     v.kind = JsonKind.Object;
     v.keys = new Array<string>();
     v.values = new Array<JsonValue>();
-    v.index = new Map<string, i32>();
     return v;
   }
 
@@ -127,15 +130,13 @@ export class JsonValue {
 
   has(key: string): bool {
     if (this.kind != JsonKind.Object) return false;
-    return this.index!.has(key);
+    return this.indexOf(key) >= 0;
   }
 
   /** Position of `key` in `keys`, or -1 when absent or not an object. */
   indexOf(key: string): i32 {
     if (this.kind != JsonKind.Object) return -1;
-    let index = this.index!;
-    if (!index.has(key)) return -1;
-    return index.get(key);
+    return findKey(this.keys!, this.slots, key);
   }
 
   /** Object member `key`, or null when absent or not an object. */
@@ -153,14 +154,14 @@ export class JsonValue {
   /** Sets an object member (replacing an existing one in place). */
   set(key: string, v: JsonValue): void {
     if (this.kind != JsonKind.Object) return;
-    let index = this.index!;
-    if (index.has(key)) {
-      this.values![index.get(key)] = v;
+    let at = this.indexOf(key);
+    if (at >= 0) {
+      this.values![at] = v;
       return;
     }
-    index.set(key, this.keys!.length);
     this.keys!.push(key);
     this.values!.push(v);
+    this.slots = indexLastKey(this.keys!, this.slots);
   }
 
   /** Compact JSON text. Integral safe numbers print without a fraction. */
@@ -246,6 +247,12 @@ export function parseJsonBytes(ptr: usize, len: i32, maxDepth: i32 = DEFAULT_MAX
 // @ts-ignore: decorator
 @inline const C_RBRACE: u32 = 0x7D;
 
+// failExpected's hints
+// @ts-ignore: decorator
+@inline const HINT_KEY: i32 = 1;
+// @ts-ignore: decorator
+@inline const HINT_VALUE: i32 = 2;
+
 function hexDigit(c: u32): i32 {
   if (c - 0x30 < 10) return <i32>(c - 0x30);
   let l = c | 0x20;
@@ -256,19 +263,12 @@ function hexDigit(c: u32): i32 {
 function pushUtf8(out: ByteBuffer, cp: u32): void {
   if (cp < 0x80) {
     out.pushByte(cp);
-  } else if (cp < 0x800) {
-    out.pushByte(0xC0 | (cp >> 6));
-    out.pushByte(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out.pushByte(0xE0 | (cp >> 12));
-    out.pushByte(0x80 | ((cp >> 6) & 0x3F));
-    out.pushByte(0x80 | (cp & 0x3F));
-  } else {
-    out.pushByte(0xF0 | (cp >> 18));
-    out.pushByte(0x80 | ((cp >> 12) & 0x3F));
-    out.pushByte(0x80 | ((cp >> 6) & 0x3F));
-    out.pushByte(0x80 | (cp & 0x3F));
+    return;
   }
+  // lead byte, then continuation bytes of 6 bits each, most significant first
+  let n = cp < 0x800 ? 1 : cp < 0x10000 ? 2 : 3;
+  out.pushByte(((0xFF00 >> (n + 1)) & 0xFF) | (cp >> (6 * n)));
+  while (n-- > 0) out.pushByte(0x80 | ((cp >> (6 * n)) & 0x3F));
 }
 
 /** A short, log-safe rendering of a string for error messages. */
@@ -289,8 +289,18 @@ export function quoteForMessage(s: string): string {
 }
 
 function hex4(c: u32): string {
-  const digits = "0123456789abcdef";
-  return digits.charAt((c >> 12) & 15) + digits.charAt((c >> 8) & 15) + digits.charAt((c >> 4) & 15) + digits.charAt(c & 15);
+  return hexDigits(c, 4);
+}
+
+/** The low `n` hex digits of `c`, lower case (built in place: no digit table, no concatenation). */
+function hexDigits(c: u32, n: i32): string {
+  let out = __new(<usize>n << 1, idof<string>());
+  while (n-- > 0) {
+    let d = c & 15;
+    store<u16>(out + (<usize>n << 1), <u16>(d < 10 ? 0x30 + d : 0x57 + d));
+    c >>= 4;
+  }
+  return changetype<string>(out);
 }
 
 class Parser {
@@ -325,7 +335,24 @@ class Parser {
     let c = <u32>load<u8>(this.ptr + <usize>at);
     if (c >= 0x21 && c < 0x7F) return "'" + String.fromCharCode(c) + "'";
     if (c == 0x20) return "' '";
-    return "byte 0x" + hex4(c).substring(2);
+    return "byte 0x" + hexDigits(c, 2);
+  }
+
+  /**
+   * Records "expected <what>, got <the byte at `at`>", with a hint for the
+   * usual non-JSON habits when `hints` is HINT_KEY or HINT_VALUE. (One place
+   * builds these messages: fewer string literals and concatenations.)
+   */
+  failExpected(at: i32, what: string, hints: i32 = 0, afterComma: bool = false): void {
+    let msg = "expected " + what + ", got " + this.describe(at);
+    if (hints != 0) {
+      let c: u32 = at < this.len ? <u32>load<u8>(this.ptr + <usize>at) : 0;
+      if (afterComma && (c == C_RBRACE || (hints == HINT_VALUE && c == C_RBRACKET))) msg += " (trailing commas are not allowed)";
+      else if (c == 0x2F) msg += " (comments are not allowed)";
+      else if (c == 0x27) msg += " (strings use double quotes)";
+      else if (hints == HINT_VALUE && (c == 0x4E || c == 0x49 || c == 0x2B || c == C_DOT)) msg += " (not a JSON number)";
+    }
+    this.fail(at, msg);
   }
 
   skipWs(): void {
@@ -374,7 +401,7 @@ class Parser {
     result.offset = at;
     result.line = line;
     result.column = column;
-    result.error = "line " + line.toString() + ", column " + column.toString() + ": " + this.error;
+    result.error = "line " + decimal(line) + ", column " + decimal(column) + ": " + this.error;
   }
 
   /** The value just completed (a field, not a loop local: see parseDocument). */
@@ -417,7 +444,7 @@ class Parser {
     let c = this.peek();
     if (c == C_LBRACE || c == C_LBRACKET) {
       if (stack.length >= this.maxDepth) {
-        this.fail(start, "nesting deeper than " + this.maxDepth.toString() + " levels");
+        this.fail(start, "nesting deeper than " + decimal(this.maxDepth) + " levels");
         return 0;
       }
       this.pos++;
@@ -479,9 +506,9 @@ class Parser {
       stack.length = top; // not pop(): see POP_LEAK below
       return 2;
     }
-    let expected = "expected ',' or ']'";
-    if (isObject) expected = "expected ',' or '}'";
-    this.fail(sepAt, expected + ", got " + this.describe(sepAt));
+    let expected = "',' or ']'";
+    if (isObject) expected = "',' or '}'";
+    this.failExpected(sepAt, expected);
     return 0;
   }
 
@@ -491,11 +518,7 @@ class Parser {
     let at = this.pos;
     let c = this.peek();
     if (c != C_QUOTE) {
-      let msg = "expected string key, got " + this.describe(at);
-      if (afterComma && c == C_RBRACE) msg += " (trailing commas are not allowed)";
-      else if (c == 0x27) msg += " (strings use double quotes)";
-      else if (c == 0x2F) msg += " (comments are not allowed)";
-      this.fail(at, msg);
+      this.failExpected(at, "string key", HINT_KEY, afterComma);
       return false;
     }
     let key = this.parseString();
@@ -507,7 +530,7 @@ class Parser {
     this.skipWs();
     let colonAt = this.pos;
     if (this.peek() != C_COLON) {
-      this.fail(colonAt, "expected ':' after object key, got " + this.describe(colonAt));
+      this.failExpected(colonAt, "':' after object key");
       return false;
     }
     this.pos++;
@@ -531,12 +554,7 @@ class Parser {
     } else if (c == 0x6E) { // n
       if (this.matchWord("null")) return JsonValue.newNull();
     }
-    let msg = "expected a value, got " + this.describe(at);
-    if (afterComma && (c == C_RBRACKET || c == C_RBRACE)) msg += " (trailing commas are not allowed)";
-    else if (c == 0x2F) msg += " (comments are not allowed)";
-    else if (c == 0x27) msg += " (strings use double quotes)";
-    else if (c == 0x4E || c == 0x49 || c == 0x2B || c == C_DOT) msg += " (not a JSON number)";
-    this.fail(at, msg);
+    this.failExpected(at, "a value", HINT_VALUE, afterComma);
     return null;
   }
 
@@ -568,7 +586,7 @@ class Parser {
     let exp = 0;
     if (p < n && <u32>load<u8>(base + <usize>p) == C_MINUS) { p++; neg = true; }
     if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
-      this.fail(p, "expected a digit, got " + this.describe(p));
+      this.failExpected(p, "a digit");
       return null;
     }
     if (<u32>load<u8>(base + <usize>p) == C_0) {
@@ -588,7 +606,7 @@ class Parser {
     if (p < n && <u32>load<u8>(base + <usize>p) == C_DOT) {
       p++;
       if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
-        this.fail(p, "expected a digit after '.', got " + this.describe(p));
+        this.failExpected(p, "a digit after '.'");
         return null;
       }
       while (p < n) {
@@ -607,7 +625,7 @@ class Parser {
         if (s == 0x2B || s == C_MINUS) { p++; eneg = s == C_MINUS; }
       }
       if (p >= n || <u32>load<u8>(base + <usize>p) - C_0 >= 10) {
-        this.fail(p, "expected a digit in the exponent, got " + this.describe(p));
+        this.failExpected(p, "a digit in the exponent");
         return null;
       }
       let e = 0;
@@ -621,14 +639,20 @@ class Parser {
     }
     this.pos = p;
     let x = decimalToF64(m, exp);
+    // The source text, for messages (config errors quote the number as written).
+    // (no ternaries on managed values: asc 0.17's ARC mishandles some)
+    // (ASCII: bytes are characters)
+    let shown = p - start;
+    if (shown > 32) shown = 32;
+    let text = String.UTF8.decodeUnsafe(base + <usize>start, <usize>shown, false);
+    if (p - start > 32) text += "...";
     if (!isFinite(x)) {
-      // (no ternaries on managed values: asc 0.17's ARC mishandles some)
-      let text = String.UTF8.decodeUnsafe(base + <usize>start, <usize>(p - start), false);
-      if (text.length > 32) text = text.substring(0, 32) + "...";
       this.fail(start, "number " + text + " is out of range");
       return null;
     }
-    return JsonValue.newNumber(neg ? -x : x);
+    let v = JsonValue.newNumber(neg ? -x : x);
+    v.stringValue = text;
+    return v;
   }
 
   /** Parses a string starting at the opening quote. Returns null on error. */
@@ -661,14 +685,15 @@ class Parser {
         }
         let e = <u32>load<u8>(base + <usize>p);
         p++;
-        if (e == C_QUOTE) scratch.pushByte(0x22);
-        else if (e == C_BACKSLASH) scratch.pushByte(0x5C);
-        else if (e == 0x2F) scratch.pushByte(0x2F);
-        else if (e == 0x62) scratch.pushByte(0x08);
-        else if (e == 0x66) scratch.pushByte(0x0C);
-        else if (e == 0x6E) scratch.pushByte(0x0A);
-        else if (e == 0x72) scratch.pushByte(0x0D);
-        else if (e == 0x74) scratch.pushByte(0x09);
+        // the byte a one-character escape stands for (one pushByte for all of them)
+        let single: i32 = -1;
+        if (e == C_QUOTE || e == C_BACKSLASH || e == 0x2F) single = <i32>e;
+        else if (e == 0x62) single = 0x08;
+        else if (e == 0x66) single = 0x0C;
+        else if (e == 0x6E) single = 0x0A;
+        else if (e == 0x72) single = 0x0D;
+        else if (e == 0x74) single = 0x09;
+        if (single >= 0) scratch.pushByte(<u32>single);
         else if (e == 0x75) {
           let cp = this.readHex4(p);
           if (cp < 0) { this.fail(escAt, "invalid \\u escape (expected 4 hex digits)"); return null; }
@@ -712,12 +737,13 @@ class Parser {
     }
     // p at closing quote
     let s: string;
-    // (validated above: decode without re-checking, one allocation)
+    // (validated above: decode without re-checking; asc's decoder, which the
+    // layer has anyway, instead of a second one: configure time only)
     if (!escaped) {
-      s = utf8ToString(base + <usize>runStart, p - runStart, false)!;
+      s = String.UTF8.decodeUnsafe(base + <usize>runStart, <usize>(p - runStart), false);
     } else {
       scratch.pushBytes(base + <usize>runStart, p - runStart);
-      s = utf8ToString(scratch.dataStart, scratch.length, false)!;
+      s = String.UTF8.decodeUnsafe(scratch.dataStart, <usize>scratch.length, false);
     }
     this.pos = p + 1;
     return s;
@@ -884,7 +910,7 @@ function decimalToF64(m: u64, e: i32): f64 {
 export function formatNumber(x: f64): string {
   if (isSafeInteger(x)) {
     if (x == 0 && 1 / x < 0) return "-0";
-    return (<i64>x).toString();
+    return decimal(<i64>x);
   }
   if (x != x) return "NaN";
   let sign = "";
@@ -916,7 +942,7 @@ export function formatNumber(x: f64): string {
     while (m != 0 && m % 10 == 0) { m /= 10; k--; }
     if (decimalToF64(m, -k) == x) break;
   }
-  let s = d.toString();
+  let s = decimal(<i64>d);
   while (s.length > 1 && s.charCodeAt(s.length - 1) == 0x30) s = s.substring(0, s.length - 1);
   let k = s.length;
   if (k <= n && n <= 21) return sign + s + zeros(n - k);
@@ -925,8 +951,8 @@ export function formatNumber(x: f64): string {
   let mant = s.substring(0, 1);
   if (k > 1) mant += "." + s.substring(1);
   let ee = n - 1;
-  if (ee < 0) return sign + mant + "e-" + (-ee).toString();
-  return sign + mant + "e+" + ee.toString();
+  if (ee < 0) return sign + mant + "e-" + decimal(-ee);
+  return sign + mant + "e+" + decimal(ee);
 }
 
 /** Appends `s` as a JSON string literal. */

@@ -7,6 +7,7 @@
 // / null. Offsets are absolute from the outermost reader's first byte.
 // A reader is a view over memory: the bytes must stay alive while it is used.
 
+import { decimal } from "./decimal";
 import { ByteBuffer } from "./byte-buffer";
 import { utf8ToString } from "./utf8";
 
@@ -89,7 +90,7 @@ export class ProtoReader {
     if (!this.failed) {
       let at = offset;
       if (at < 0) at = this.offset;
-      this.error = "offset " + at.toString() + ": " + message;
+      this.error = "offset " + decimal(at) + ": " + message;
       this.failed = true;
     }
     this.pos = this.end;
@@ -161,7 +162,7 @@ export class ProtoReader {
     let field = <u32>(tag >> 3);
     let wt = <u32>(tag & 7);
     if (field == 0) return this.fail("invalid field number 0", at);
-    if (wt > 5) return this.fail("invalid wire type " + wt.toString(), at);
+    if (wt > 5) return this.fail("invalid wire type " + decimal(wt), at);
     this.fieldNumber = field;
     this.wireType = wt;
     this.tagOffset = at;
@@ -172,8 +173,8 @@ export class ProtoReader {
   expectWireType(expected: WireType): bool {
     if (this.wireType == <u32>expected) return true;
     return this.fail(
-      "field " + this.fieldNumber.toString() + ": wrong wire type " + this.wireType.toString() +
-      " (expected " + (<u32>expected).toString() + ")",
+      "field " + decimal(this.fieldNumber) + ": wrong wire type " + decimal(this.wireType) +
+      " (expected " + decimal((<u32>expected)) + ")",
       this.tagOffset,
     );
   }
@@ -222,7 +223,7 @@ export class ProtoReader {
     if (this.failed) return false;
     let remaining = <u64>(this.end - this.pos);
     if (len > remaining) {
-      return this.fail("length " + len.toString() + " exceeds the " + remaining.toString() + " remaining bytes", at);
+      return this.fail("length " + decimal(len, true) + " exceeds the " + decimal(remaining) + " remaining bytes", at);
     }
     this.viewPtr = this.pos;
     this.viewLen = <i32>len;
@@ -261,7 +262,7 @@ export class ProtoReader {
     if (wt == WireType.Fixed64) { this.readFixed64(); return !this.failed; }
     if (wt == WireType.Fixed32) { this.readFixed32(); return !this.failed; }
     if (wt == WireType.LengthDelimited) return this.readLengthDelimited();
-    if (wt == WireType.EndGroup) return this.fail("unexpected end-group tag for field " + this.fieldNumber.toString(), this.tagOffset);
+    if (wt == WireType.EndGroup) return this.fail("unexpected end-group tag for field " + decimal(this.fieldNumber), this.tagOffset);
     // StartGroup: skip until the matching EndGroup, following nested groups.
     let open = new Array<u32>();
     open.push(this.fieldNumber);
@@ -272,10 +273,10 @@ export class ProtoReader {
       }
       let t = this.wireType;
       if (t == WireType.StartGroup) {
-        if (open.length >= MAX_GROUP_DEPTH) return this.fail("groups nested deeper than " + MAX_GROUP_DEPTH.toString(), this.tagOffset);
+        if (open.length >= MAX_GROUP_DEPTH) return this.fail("groups nested deeper than " + decimal(MAX_GROUP_DEPTH), this.tagOffset);
         open.push(this.fieldNumber);
       } else if (t == WireType.EndGroup) {
-        if (open[open.length - 1] != this.fieldNumber) return this.fail("mismatched end-group tag for field " + this.fieldNumber.toString(), this.tagOffset);
+        if (open[open.length - 1] != this.fieldNumber) return this.fail("mismatched end-group tag for field " + decimal(this.fieldNumber), this.tagOffset);
         open.pop();
       } else if (t == WireType.Varint) {
         this.readVarint();

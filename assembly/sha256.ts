@@ -18,6 +18,11 @@ const K: StaticArray<u32> = [
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ];
 
+/** The initial hash value (static data: one copy instead of eight stores). */
+const IV: usize = memory.data<u32>([
+  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+]);
+
 export class Sha256 {
   private h: StaticArray<u32> = new StaticArray<u32>(8);
   private w: StaticArray<u32> = new StaticArray<u32>(64);
@@ -30,15 +35,7 @@ export class Sha256 {
   }
 
   reset(): Sha256 {
-    let h = this.h;
-    unchecked(h[0] = 0x6a09e667);
-    unchecked(h[1] = 0xbb67ae85);
-    unchecked(h[2] = 0x3c6ef372);
-    unchecked(h[3] = 0xa54ff53a);
-    unchecked(h[4] = 0x510e527f);
-    unchecked(h[5] = 0x9b05688c);
-    unchecked(h[6] = 0x1f83d9ab);
-    unchecked(h[7] = 0x5be0cd19);
+    memory.copy(changetype<usize>(this.h), IV, 32);
     this.blockLen = 0;
     this.totalLen = 0;
     return this;

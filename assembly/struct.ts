@@ -24,6 +24,8 @@
 //     `0a 07 0a 01 6b 12 02 1a 00`), bool → field 4, struct → field 5,
 //     list → field 6; an unset Value is empty.
 
+import { findKey, indexLastKey } from "./key-index";
+import { decimal } from "./decimal";
 import { ProtoReader, ProtoWriter, WireType } from "./protobuf";
 
 /** Kind of a Value; the numbers are the Value oneof field numbers (0 = not set). */
@@ -90,30 +92,33 @@ export class StructValue {
 export class Struct {
   keys: Array<string> = new Array<string>();
   values: Array<StructValue> = new Array<StructValue>();
-  private index: Map<string, i32> = new Map<string, i32>();
+  /** Key index past 8 keys (key-index.ts). */
+  private slots: StaticArray<i32> | null = null;
 
   get length(): i32 {
     return this.keys.length;
   }
 
   has(key: string): bool {
-    return this.index.has(key);
+    return findKey(this.keys, this.slots, key) >= 0;
   }
 
   get(key: string): StructValue | null {
-    if (!this.index.has(key)) return null;
-    return this.values[this.index.get(key)];
+    let i = findKey(this.keys, this.slots, key);
+    if (i < 0) return null;
+    return unchecked(this.values[i]);
   }
 
   /** Sets `key` (a new key is appended; an existing one is replaced in place). */
   set(key: string, value: StructValue): void {
-    if (this.index.has(key)) {
-      this.values[this.index.get(key)] = value;
+    let i = findKey(this.keys, this.slots, key);
+    if (i >= 0) {
+      this.values[i] = value;
       return;
     }
-    this.index.set(key, this.keys.length);
     this.keys.push(key);
     this.values.push(value);
+    this.slots = indexLastKey(this.keys, this.slots);
   }
 
   setString(key: string, s: string): void {
@@ -183,7 +188,7 @@ class StructDecoder {
 
   /** Reads Struct fields up to the reader's limit into `s` (merging). `depth` counts this Struct. */
   readStruct(r: ProtoReader, s: Struct, depth: i32): bool {
-    if (depth > this.maxDepth) return r.fail("nesting deeper than " + this.maxDepth.toString() + " levels");
+    if (depth > this.maxDepth) return r.fail("nesting deeper than " + decimal(this.maxDepth) + " levels");
     while (r.readTag()) {
       if (r.fieldNumber == 1) {
         if (!r.expectWireType(WireType.LengthDelimited)) return false;
@@ -285,7 +290,7 @@ class StructDecoder {
 
   readList(r: ProtoReader, items: Array<StructValue>, depth: i32): void {
     if (depth > this.maxDepth) {
-      r.fail("nesting deeper than " + this.maxDepth.toString() + " levels");
+      r.fail("nesting deeper than " + decimal(this.maxDepth) + " levels");
       return;
     }
     while (r.readTag()) {

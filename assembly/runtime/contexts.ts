@@ -12,6 +12,8 @@ import { Headers, serializePairs } from "./pairs";
 
 export abstract class BaseContext {
   context_id: u32;
+  /** Set by the registry: a root context (else a stream context). */
+  isRoot: bool = false;
 
   constructor(context_id_: u32) {
     this.context_id = context_id_;
@@ -45,13 +47,42 @@ export class HttpCallback {
   }
 }
 
+// HTTP calls are opt-in: the table of pending calls and the code that serves
+// it are reached only through these two hooks, which httpCall() installs, so a
+// module that never calls httpCall carries none of it (~1.1 KB).
+function noHttpCallResponse(root: RootContext, token: u32, headers: u32, body_size: u32, trailers: u32): void {}
+function noPendingRequests(root: RootContext): void {}
+let httpCallResponseHook: (root: RootContext, token: u32, headers: u32, body_size: u32, trailers: u32) => void = noHttpCallResponse;
+let cancelPendingHook: (root: RootContext) => void = noPendingRequests;
+
+function serveHttpCallResponse(root: RootContext, token: u32, headers: u32, body_size: u32, trailers: u32): void {
+  const calls = root.http_calls_;
+  if (calls === null || !calls.has(token)) return;
+  const callback = calls.get(token);
+  calls.delete(token);
+  imports.proxy_set_effective_context(callback.origin_context.context_id);
+  callback.cb(callback.origin_context, headers, body_size, trailers);
+}
+
+function cancelPending(root: RootContext): void {
+  const calls = root.http_calls_;
+  if (calls === null) return;
+  const callbacks = calls.values();
+  for (let i = 0; i < callbacks.length; ++i) {
+    const c = callbacks[i];
+    c.cb(c.origin_context, 0, 0, 0);
+  }
+  calls.clear();
+}
+
 /**
  * One per plugin per VM: holds what is derived from configuration, shared by
  * every stream of that plugin on that VM.
  */
 export class RootContext extends BaseContext {
   private configuration_: string = "";
-  private http_calls_: Map<u32, HttpCallback> | null = null;
+  /** Pending HTTP calls by token (created by the first httpCall). */
+  http_calls_: Map<u32, HttpCallback> | null = null;
 
   constructor(context_id: u32) {
     super(context_id);
@@ -98,14 +129,7 @@ export class RootContext extends BaseContext {
 
   /** Pending HTTP calls get their callback with no response when the VM goes away. */
   cancelPendingRequests(): void {
-    const calls = this.http_calls_;
-    if (calls === null) return;
-    const callbacks = calls.values();
-    for (let i = 0; i < callbacks.length; ++i) {
-      const c = callbacks[i];
-      c.cb(c.origin_context, 0, 0, 0);
-    }
-    calls.clear();
+    cancelPendingHook(this);
   }
 
   httpCall(cluster: string, headers: Headers, body: ArrayBuffer, trailers: Headers, timeout_milliseconds: u32,
@@ -120,6 +144,8 @@ export class RootContext extends BaseContext {
       if (calls === null) {
         calls = new Map<u32, HttpCallback>();
         this.http_calls_ = calls;
+        httpCallResponseHook = serveHttpCallResponse;
+        cancelPendingHook = cancelPending;
       }
       calls.set(load<u32>(sizeSlot()), new HttpCallback(origin_context, cb));
     }
@@ -127,12 +153,7 @@ export class RootContext extends BaseContext {
   }
 
   onHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
-    const calls = this.http_calls_;
-    if (calls === null || !calls.has(token)) return;
-    const callback = calls.get(token);
-    calls.delete(token);
-    imports.proxy_set_effective_context(callback.origin_context.context_id);
-    callback.cb(callback.origin_context, headers, body_size, trailers);
+    httpCallResponseHook(this, token, headers, body_size, trailers);
   }
 }
 

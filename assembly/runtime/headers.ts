@@ -101,35 +101,37 @@ export class HeaderStreamManipulator {
   }
 }
 
-export class HeaderMapManipulator {
-  request: HeaderStreamManipulator;
-  response: HeaderStreamManipulator;
-  http_callback: HeaderStreamManipulator;
+// The maps a HeaderStreamManipulator stands for, created on first use: a module
+// that never touches stream_context builds none of them (no start-up code).
+let headerMaps: StaticArray<HeaderStreamManipulator | null> | null = null;
 
-  constructor(request: HeaderStreamManipulator, response: HeaderStreamManipulator, http_callback: HeaderStreamManipulator) {
-    this.request = request;
-    this.response = response;
-    this.http_callback = http_callback;
+function headerMap(typ: HeaderMapTypeValues): HeaderStreamManipulator {
+  let maps = headerMaps;
+  if (maps === null) {
+    maps = new StaticArray<HeaderStreamManipulator | null>(8);
+    headerMaps = maps;
   }
+  let m = unchecked(maps![typ]);
+  if (m === null) {
+    m = new HeaderStreamManipulator(typ);
+    unchecked(maps![typ] = m);
+  }
+  return m!;
 }
 
-export class StreamContext {
-  headers: HeaderMapManipulator;
-  trailers: HeaderMapManipulator;
-
-  constructor(headers: HeaderMapManipulator, trailers: HeaderMapManipulator) {
-    this.headers = headers;
-    this.trailers = trailers;
+/**
+ * proxy-runtime's `stream_context`: the header maps of the stream being served
+ * (`stream_context.headers.request.get(":path")`, `...trailers.response`, ...).
+ */
+export namespace stream_context {
+  export class headers {
+    static get request(): HeaderStreamManipulator { return headerMap(HeaderMapTypeValues.RequestHeaders); }
+    static get response(): HeaderStreamManipulator { return headerMap(HeaderMapTypeValues.ResponseHeaders); }
+    static get http_callback(): HeaderStreamManipulator { return headerMap(HeaderMapTypeValues.HttpCallResponseHeaders); }
+  }
+  export class trailers {
+    static get request(): HeaderStreamManipulator { return headerMap(HeaderMapTypeValues.RequestTrailers); }
+    static get response(): HeaderStreamManipulator { return headerMap(HeaderMapTypeValues.ResponseTrailers); }
+    static get http_callback(): HeaderStreamManipulator { return headerMap(HeaderMapTypeValues.HttpCallResponseTrailers); }
   }
 }
-
-/** proxy-runtime's `stream_context`: the header maps of the stream being served. */
-export const stream_context = new StreamContext(
-  new HeaderMapManipulator(
-    new HeaderStreamManipulator(HeaderMapTypeValues.RequestHeaders),
-    new HeaderStreamManipulator(HeaderMapTypeValues.ResponseHeaders),
-    new HeaderStreamManipulator(HeaderMapTypeValues.HttpCallResponseHeaders)),
-  new HeaderMapManipulator(
-    new HeaderStreamManipulator(HeaderMapTypeValues.RequestTrailers),
-    new HeaderStreamManipulator(HeaderMapTypeValues.ResponseTrailers),
-    new HeaderStreamManipulator(HeaderMapTypeValues.HttpCallResponseTrailers)));

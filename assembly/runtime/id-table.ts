@@ -4,7 +4,9 @@
 // the insert/delete churn of streams; this table allocates only when it grows.
 
 export class IdTable<T> {
-  private keys: StaticArray<u32>;
+  // Keys as raw u32s in an ArrayBuffer (not a StaticArray<u32>: one generic
+  // instantiation less in every module).
+  private keys: ArrayBuffer;
   private values: StaticArray<T | null>;
   private mask: u32;
   private count: u32 = 0;
@@ -13,9 +15,17 @@ export class IdTable<T> {
     // Capacity is a power of two so the probe wraps with a mask.
     let cap: u32 = 16;
     while (cap < capacity) cap <<= 1;
-    this.keys = new StaticArray<u32>(cap);
+    this.keys = new ArrayBuffer(<i32>(cap << 2));
     this.values = new StaticArray<T | null>(cap);
     this.mask = cap - 1;
+  }
+
+  @inline private keyAt(i: u32): u32 {
+    return load<u32>(changetype<usize>(this.keys) + (<usize>i << 2));
+  }
+
+  @inline private setKey(i: u32, id: u32): void {
+    store<u32>(changetype<usize>(this.keys) + (<usize>i << 2), id);
   }
 
   get size(): u32 {
@@ -32,7 +42,7 @@ export class IdTable<T> {
     if (id == 0) return null;
     let i = this.slotOf(id);
     while (true) {
-      const k = unchecked(this.keys[i]);
+      const k = this.keyAt(i);
       if (k == id) return unchecked(this.values[i]);
       if (k == 0) return null;
       i = (i + 1) & this.mask;
@@ -44,13 +54,13 @@ export class IdTable<T> {
     if ((this.count + 1) * 2 > this.mask + 1) this.grow();
     let i = this.slotOf(id);
     while (true) {
-      const k = unchecked(this.keys[i]);
+      const k = this.keyAt(i);
       if (k == id) {
         unchecked(this.values[i] = value);
         return;
       }
       if (k == 0) {
-        unchecked(this.keys[i] = id);
+        this.setKey(i, id);
         unchecked(this.values[i] = value);
         this.count++;
         return;
@@ -65,7 +75,7 @@ export class IdTable<T> {
     const mask = this.mask;
     let i = this.slotOf(id);
     while (true) {
-      const k = unchecked(this.keys[i]);
+      const k = this.keyAt(i);
       if (k == 0) return false;
       if (k == id) break;
       i = (i + 1) & mask;
@@ -75,18 +85,18 @@ export class IdTable<T> {
     let hole = i;
     let j = (i + 1) & mask;
     while (true) {
-      const k = unchecked(this.keys[j]);
+      const k = this.keyAt(j);
       if (k == 0) break;
       const home = this.slotOf(k);
       // Move k when its home is not cyclically within (hole, j].
       if (((j - home) & mask) >= ((j - hole) & mask)) {
-        unchecked(this.keys[hole] = k);
+        this.setKey(hole, k);
         unchecked(this.values[hole] = unchecked(this.values[j]));
         hole = j;
       }
       j = (j + 1) & mask;
     }
-    unchecked(this.keys[hole] = 0);
+    this.setKey(hole, 0);
     unchecked(this.values[hole] = null);
     this.count--;
     return true;
@@ -96,12 +106,13 @@ export class IdTable<T> {
     const oldKeys = this.keys;
     const oldValues = this.values;
     const cap = (this.mask + 1) << 1;
-    this.keys = new StaticArray<u32>(cap);
+    this.keys = new ArrayBuffer(<i32>(cap << 2));
     this.values = new StaticArray<T | null>(cap);
     this.mask = cap - 1;
     this.count = 0;
-    for (let i = 0; i < oldKeys.length; i++) {
-      const k = unchecked(oldKeys[i]);
+    const oldCap = <u32>oldKeys.byteLength >> 2;
+    for (let i: u32 = 0; i < oldCap; i++) {
+      const k = load<u32>(changetype<usize>(oldKeys) + (<usize>i << 2));
       if (k != 0) {
         const v = unchecked(oldValues[i]);
         if (v !== null) this.set(k, v);

@@ -6,7 +6,13 @@ import { dataSlot, sizeSlot, takeHostBuffer, resetSlots } from "./host-memory";
 
 /** Encodes path segments as the host expects: UTF-8, NUL-separated. */
 export function propertyPath(segments: string[]): ArrayBuffer {
-  return String.UTF8.encode(segments.join("\0"));
+  // (a loop, not Array#join: ~0.35 KB less per module)
+  let path = "";
+  for (let i = 0; i < segments.length; i++) {
+    if (i > 0) path += "\0";
+    path += unchecked(segments[i]);
+  }
+  return String.UTF8.encode(path);
 }
 
 /** The property's bytes, or null when the host has none (NotFound or any error). */

@@ -2,7 +2,7 @@
 import { getPropertyBytes } from "./properties";
 import { LogLevelValues } from "./enums";
 import { logAlways } from "./log";
-import { Context, RootContext } from "./contexts";
+import { BaseContext, Context, RootContext } from "./contexts";
 import { IdTable } from "./id-table";
 
 class RootFactory {
@@ -10,8 +10,9 @@ class RootFactory {
 }
 
 const factories = new Array<RootFactory>();
-const roots = new IdTable<RootContext>();
-const streams = new IdTable<Context>();
+// Root and stream contexts share one id space (the host's context ids), so one
+// table serves both: kept apart by a flag, one generic instantiation per module.
+const contexts = new IdTable<BaseContext>();
 const ROOT_ID_PATH = String.UTF8.encode("plugin_root_id");
 
 /**
@@ -20,8 +21,9 @@ const ROOT_ID_PATH = String.UTF8.encode("plugin_root_id");
  */
 export function registerRootContext(root_context_factory: (context_id: u32) => RootContext, name: string): void {
   for (let i = 0; i < factories.length; i++) {
-    if (factories[i].name == name) {
-      factories[i].create = root_context_factory;
+    const f = unchecked(factories[i]);
+    if (f.name == name) {
+      f.create = root_context_factory;
       return;
     }
   }
@@ -29,31 +31,38 @@ export function registerRootContext(root_context_factory: (context_id: u32) => R
 }
 
 function findFactory(rootId: string): RootFactory | null {
-  if (factories.length == 0) return null;
-  if (rootId.length == 0) return factories[0];
   for (let i = 0; i < factories.length; i++) {
-    if (factories[i].name == rootId) return factories[i];
+    const f = unchecked(factories[i]);
+    if (rootId.length == 0 || f.name == rootId) return f;
   }
   return null;
 }
 
+function reportUnknownRoot(rootId: string): void {
+  let names = "";
+  for (let i = 0; i < factories.length; i++) {
+    if (i > 0) names += ", ";
+    names += unchecked(factories[i]).name;
+  }
+  logAlways(LogLevelValues.critical, "no root context registered for root id '" + rootId
+    + "'; this module registers: " + names);
+}
+
 /** Creates the root context of a plugin; false (logged) when no factory matches. */
 export function createRootContext(context_id: u32): bool {
-  if (roots.get(context_id) !== null) return true;
+  if (findRoot(context_id) !== null) return true;
   const raw = getPropertyBytes(ROOT_ID_PATH);
   let rootId = "";
   if (raw !== null) rootId = String.UTF8.decode(raw);
   const factory = findFactory(rootId);
   if (factory === null) {
-    const names = new Array<string>();
-    for (let i = 0; i < factories.length; i++) names.push(factories[i].name);
-    logAlways(LogLevelValues.critical, "no root context registered for root id '" + rootId
-      + "'; this module registers: " + names.join(", "));
+    reportUnknownRoot(rootId);
     return false;
   }
   const root = factory.create(context_id);
   root.context_id = context_id;
-  roots.set(context_id, root);
+  root.isRoot = true;
+  contexts.set(context_id, root);
   return true;
 }
 
@@ -64,10 +73,11 @@ let cachedId: u32 = 0;
 let cachedStream: Context | null = null;
 
 export function createStreamContext(context_id: u32, root_context_id: u32): void {
-  const root = roots.get(root_context_id);
+  const root = findRoot(root_context_id);
   if (root === null) return;
   const stream = root.createContext(context_id);
-  streams.set(context_id, stream);
+  stream.isRoot = false;
+  contexts.set(context_id, stream);
   cachedId = context_id;
   cachedStream = stream;
 }
@@ -75,15 +85,18 @@ export function createStreamContext(context_id: u32, root_context_id: u32): void
 /** The root context of `context_id`, or null when there is none. */
 // @ts-ignore: decorator
 @inline export function findRoot(context_id: u32): RootContext | null {
-  return roots.get(context_id);
+  const c = contexts.get(context_id);
+  if (c === null || !c.isRoot) return null;
+  return changetype<RootContext>(c);
 }
 
 /** The stream context of `context_id`, or null when the host never created it. */
 // @ts-ignore: decorator
 @inline export function findStream(context_id: u32): Context | null {
   if (context_id == cachedId && cachedStream !== null) return cachedStream;
-  const stream = streams.get(context_id);
-  if (stream === null) return null;
+  const c = contexts.get(context_id);
+  if (c === null || c.isRoot) return null;
+  const stream = changetype<Context>(c);
   cachedId = context_id;
   cachedStream = stream;
   return stream;
@@ -94,5 +107,5 @@ export function forgetContext(context_id: u32): void {
     cachedId = 0;
     cachedStream = null;
   }
-  if (!streams.delete(context_id)) roots.delete(context_id);
+  contexts.delete(context_id);
 }

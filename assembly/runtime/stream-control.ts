@@ -4,7 +4,15 @@ import { GrpcStatusValues, StreamTypeValues, WasmResultValues } from "./enums";
 import { Headers, serializePairs } from "./pairs";
 import { dataSlot, sizeSlot, resetSlots, discardHostBuffer } from "./host-memory";
 
-const NO_HEADERS = serializePairs([]);
+// Static data (memory.data), not globals built by every module's start function.
+// An empty pairs map: a zero count.
+const NO_HEADERS: usize = memory.data(4);
+const NO_HEADERS_LENGTH: i32 = 4;
+// "clear_route_cache" in UTF-8.
+const CLEAR_ROUTE_CACHE: usize = memory.data<u8>([
+  0x63, 0x6c, 0x65, 0x61, 0x72, 0x5f, 0x72, 0x6f, 0x75, 0x74, 0x65, 0x5f, 0x63, 0x61, 0x63, 0x68, 0x65,
+]);
+const CLEAR_ROUTE_CACHE_LENGTH: i32 = 17;
 
 /**
  * Sends a local reply (Envoy: the request never reaches the upstream; the reply
@@ -14,8 +22,11 @@ const NO_HEADERS = serializePairs([]);
 export function send_local_response(status: u32, details: string, body: ArrayBuffer,
   additional_headers: Headers, grpc_status: GrpcStatusValues): WasmResultValues {
   const d = String.UTF8.encode(details);
-  let h = NO_HEADERS;
-  if (additional_headers.length > 0) h = serializePairs(additional_headers);
+  if (additional_headers.length == 0) {
+    return imports.proxy_send_local_response(status, changetype<usize>(d), d.byteLength,
+      changetype<usize>(body), body.byteLength, NO_HEADERS, NO_HEADERS_LENGTH, grpc_status);
+  }
+  const h = serializePairs(additional_headers);
   return imports.proxy_send_local_response(status, changetype<usize>(d), d.byteLength,
     changetype<usize>(body), body.byteLength, changetype<usize>(h), h.byteLength, grpc_status);
 }
@@ -33,7 +44,6 @@ export function continue_request(): WasmResultValues {
 export function continue_response(): WasmResultValues {
   return imports.proxy_continue_stream(StreamTypeValues.Response);
 }
-const CLEAR_ROUTE_CACHE = String.UTF8.encode("clear_route_cache");
 
 /**
  * Clears the route cache. Envoy registers env.proxy_clear_route_cache only for
@@ -43,7 +53,7 @@ const CLEAR_ROUTE_CACHE = String.UTF8.encode("clear_route_cache");
  */
 export function clear_route_cache(): WasmResultValues {
   resetSlots();
-  const r = imports.proxy_call_foreign_function(changetype<usize>(CLEAR_ROUTE_CACHE), CLEAR_ROUTE_CACHE.byteLength, 0, 0, dataSlot(), sizeSlot());
+  const r = imports.proxy_call_foreign_function(CLEAR_ROUTE_CACHE, CLEAR_ROUTE_CACHE_LENGTH, 0, 0, dataSlot(), sizeSlot());
   discardHostBuffer();
   return r;
 }

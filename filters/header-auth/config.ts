@@ -1,11 +1,17 @@
 // header-auth configuration: parsed and validated once (onConfigure), then
 // turned into the bytes the per-request path needs. Nothing in here runs per
 // request. Error messages name the field and never quote a secret.
-import { ConfigReader } from "../../assembly/config-reader";
+import { ConfigReader, elementPath } from "../../assembly/config-reader";
 import { quoteForMessage, JsonKind } from "../../assembly/json";
-import { sha256String, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
-import { isHeaderName } from "../../assembly/http-token";
-import { serializePairs, HeaderPair } from "../../assembly";
+import { sha256Into, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
+import { isHeaderName, isToken } from "../../assembly/http-token";
+import { ByteBuffer } from "../../assembly/byte-buffer";
+
+// The three denials, as named in reply bodies, response details and metrics
+// (each longer name is built from these: fewer string literals in the module).
+export const MISSING_CREDENTIAL = "missing_credential";
+export const INVALID_CREDENTIAL = "invalid_credential";
+export const FORBIDDEN = "forbidden";
 
 export const SOURCE_HEADER: i32 = 0;
 export const SOURCE_BEARER: i32 = 1;
@@ -21,16 +27,19 @@ export class Credential {
   methods: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   /** Allowed path prefixes (on :path without the query); empty = any path. */
   pathPrefixes: Array<ArrayBuffer> = new Array<ArrayBuffer>();
-  plaintext: bool = false;
 }
 
 export class HeaderAuthConfig {
   credentials: Array<Credential> = new Array<Credential>();
   /** SHA-256 digests of every credential's key, 32 bytes each, in credential order. */
   digests: ArrayBuffer = new ArrayBuffer(0);
-  /** Credential sources in the order they are looked for (SOURCE_HEADER / SOURCE_BEARER). */
-  sources: Array<i32> = new Array<i32>();
-  header: string = "x-api-key";
+  /**
+   * Credential sources in the order they are looked for (SOURCE_HEADER /
+   * SOURCE_BEARER): `sourceCount` (1 or 2) of `firstSource`, then the other one.
+   * (Two fields, not an Array<i32>: one generic instantiation less.)
+   */
+  sourceCount: i32 = 2;
+  firstSource: i32 = SOURCE_HEADER;
   headerBytes: ArrayBuffer = new ArrayBuffer(0);
   stripCredential: bool = true;
   principalHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
@@ -48,20 +57,6 @@ export class HeaderAuthConfig {
   forbiddenBody: ArrayBuffer = new ArrayBuffer(0);
   /** "credentials[0], credentials[2]" when plaintext keys are configured (for the one warning). */
   plaintextPaths: string = "";
-}
-
-function isMethodToken(s: string): bool {
-  if (s.length == 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) continue; // A-Z
-    if (c >= 0x61 && c <= 0x7a) continue; // a-z
-    if (c >= 0x30 && c <= 0x39) continue; // 0-9
-    if (c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e
-      || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e) continue;
-    return false;
-  }
-  return true;
 }
 
 /** Visible ASCII, no spaces: safe as a header value, in JSON and in logs. */
@@ -99,23 +94,62 @@ function isEmptyArray(r: ConfigReader, name: string): bool {
   return v !== null && v!.kind == JsonKind.Array && v!.length == 0;
 }
 
+function notEmpty(r: ConfigReader, name: string, what: string): void {
+  r.error(name, "must not be empty (omit the field to allow every " + what + ")");
+}
+
 function readPathList(r: ConfigReader, name: string, out: Array<ArrayBuffer>, allowAbsentEmpty: bool): void {
   const list = r.stringArray(name);
   if (!allowAbsentEmpty && isEmptyArray(r, name)) {
-    r.error(name, "must not be empty (omit the field to allow every path)");
+    notEmpty(r, name, "path");
   }
   for (let i = 0; i < list.length; i++) {
     const p = list[i];
     if (!isPathLike(p)) {
-      r.error(name + "[" + i.toString() + "]", "must start with '/' and contain no query, fragment, spaces or non-ASCII characters");
+      r.error(elementPath(name, i), "must start with '/' and contain no query, fragment, spaces or non-ASCII characters");
     } else {
       out.push(String.UTF8.encode(p));
     }
   }
 }
 
-function pair(name: string, value: string): HeaderPair {
-  return new HeaderPair(String.UTF8.encode(name), String.UTF8.encode(value));
+/**
+ * A Proxy-Wasm pairs map (assembly/runtime/pairs.ts) of `list` = name, value,
+ * name, value...: written straight into bytes, no HeaderPair objects.
+ */
+function pairsOf(list: Array<string>): ArrayBuffer {
+  const head = new ByteBuffer(4 + 4 * list.length);
+  const body = new ByteBuffer(64);
+  store<u32>(head.dataStart, list.length >> 1);
+  head.length = 4;
+  for (let i = 0; i < list.length; i++) {
+    const bytes = String.UTF8.encode(list[i]);
+    body.pushBytes(changetype<usize>(bytes), bytes.byteLength);
+    store<u32>(head.dataStart + <usize>head.length, bytes.byteLength);
+    head.length += 4;
+    body.pushByte(0);
+  }
+  head.pushBytes(body.dataStart, body.length);
+  return head.toArrayBuffer();
+}
+
+/** content-type: application/json, then one WWW-Authenticate per source, in lookup order. */
+function replyHeaders(cfg: HeaderAuthConfig, apiKey: string, bearer: string): ArrayBuffer {
+  const list = new Array<string>();
+  list.push("content-type");
+  list.push("application/json");
+  for (let i = 0; i < cfg.sourceCount; i++) {
+    list.push("www-authenticate");
+    if (isHeaderSource(cfg, i)) list.push(apiKey);
+    else list.push(bearer);
+  }
+  return pairsOf(list);
+}
+
+/** Whether the source looked at in position `i` (0 or 1) is the header (else the bearer token). */
+// @ts-ignore: decorator
+@inline export function isHeaderSource(cfg: HeaderAuthConfig, i: i32): bool {
+  return (i == 0) == (cfg.firstSource == SOURCE_HEADER);
 }
 
 function jsonBody(error: string, reason: string): ArrayBuffer {
@@ -129,7 +163,6 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   // Where the credential is read.
   const header = r.string("header", "x-api-key");
   if (!isHeaderName(header)) r.error("header", "must be a lower-case HTTP header name (token characters, not a pseudo-header)");
-  cfg.header = header;
   cfg.headerBytes = String.UTF8.encode(header);
 
   const principalHeader = r.string("principal_header", "x-auth-principal");
@@ -142,24 +175,31 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   }
   cfg.principalHeaderBytes = String.UTF8.encode(principalHeader);
 
+  let bearerSource = true;
   if (r.has("sources")) {
     const names = r.stringArray("sources");
     if (isEmptyArray(r, "sources")) r.error("sources", "must not be empty");
+    let count = 0;
+    let seen = 0; // bit per source
     for (let i = 0; i < names.length; i++) {
       let s: i32 = -1;
       if (names[i] == "header") s = SOURCE_HEADER;
       else if (names[i] == "bearer") s = SOURCE_BEARER;
-      const field = "sources[" + i.toString() + "]";
+      const field = elementPath("sources", i);
       if (s < 0) r.error(field, "must be one of header, bearer, got " + quoteForMessage(names[i]));
-      else if (cfg.sources.includes(s)) r.error(field, "duplicate source " + quoteForMessage(names[i]));
-      else cfg.sources.push(s);
+      else if (seen & (1 << s)) r.error(field, "duplicate source " + quoteForMessage(names[i]));
+      else {
+        if (count == 0) cfg.firstSource = s;
+        count++;
+        seen |= 1 << s;
+      }
     }
+    cfg.sourceCount = count;
+    bearerSource = (seen & (1 << SOURCE_BEARER)) != 0;
   } else {
     r.raw("sources");
-    cfg.sources.push(SOURCE_HEADER);
-    cfg.sources.push(SOURCE_BEARER);
   }
-  if (header == "authorization" && cfg.sources.includes(SOURCE_BEARER)) {
+  if (header == "authorization" && bearerSource) {
     r.error("header", "must not be 'authorization' while the 'bearer' source is enabled");
   }
 
@@ -178,9 +218,10 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   }
   const items = r.objectArray("credentials");
   if (isEmptyArray(r, "credentials")) r.error("credentials", "must not be empty");
-  const digests = new Array<Uint8Array>();
-  const digestOwner = new Array<i32>();
-  const plaintext = new Array<string>();
+  // Digests of the credentials so far, 32 bytes each, and (an i32 each) whose they are.
+  const digests = new ByteBuffer(64);
+  const digestOwner = new ByteBuffer(8);
+  let plaintext = "";
   for (let i = 0; i < items.length; i++) {
     const c = items[i];
     const cred = new Credential();
@@ -191,14 +232,17 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
     }
     for (let j = 0; j < cfg.credentials.length; j++) {
       if (cfg.credentials[j].principal == principal && principal.length > 0) {
-        c.error("principal", "duplicate principal " + quoteForMessage(principal) + " (also " + "credentials[" + j.toString() + "])");
+        c.error("principal", "duplicate principal " + quoteForMessage(principal) + " (also " + elementPath("credentials", j) + ")");
         break;
       }
     }
     cred.principal = principal;
     cred.principalBytes = String.UTF8.encode(principal);
 
-    let digest: Uint8Array | null = null;
+    // this credential's digest, in the next 32 bytes of `digests` once valid
+    digests.ensure(SHA256_DIGEST_LENGTH);
+    const d = digests.dataStart + <usize>digests.length;
+    let hasDigestNow = false;
     const hasDigest = c.has("key_sha256");
     const hasKey = c.has("key");
     if (hasDigest && hasKey) {
@@ -206,40 +250,39 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
       c.raw("key_sha256");
       c.errorHere("set either 'key_sha256' or 'key', not both");
     } else if (hasDigest) {
-      digest = c.hexBytes("key_sha256", SHA256_DIGEST_LENGTH);
+      hasDigestNow = c.hexInto("key_sha256", SHA256_DIGEST_LENGTH, d);
     } else if (hasKey) {
       // The secret itself is never part of a message.
       const key = c.string("key", "");
       if (key.length == 0 && c.raw("key")!.kind == JsonKind.String) c.error("key", "must not be empty");
       else if (key.length > 0) {
-        digest = sha256String(key);
-        cred.plaintext = true;
-        plaintext.push(c.path);
+        const bytes = String.UTF8.encode(key);
+        sha256Into(changetype<usize>(bytes), bytes.byteLength, d);
+        hasDigestNow = true;
+        if (plaintext.length > 0) plaintext += ", ";
+        plaintext += c.path;
       }
     } else {
       c.errorHere("one of 'key_sha256' (preferred) or 'key' is required");
     }
-    if (digest !== null) {
-      const d = digest!;
-      for (let j = 0; j < digests.length; j++) {
-        let same = true;
-        for (let k = 0; k < SHA256_DIGEST_LENGTH; k++) {
-          if (d[k] != digests[j][k]) { same = false; break; }
-        }
-        if (same) {
-          c.errorHere("same key as credentials[" + digestOwner[j].toString() + "]");
+    if (hasDigestNow) {
+      for (let j = 0; j < digests.length; j += SHA256_DIGEST_LENGTH) {
+        if (memory.compare(digests.dataStart + <usize>j, d, SHA256_DIGEST_LENGTH) == 0) {
+          c.errorHere("same key as " + elementPath("credentials", load<i32>(digestOwner.dataStart + <usize>(j >> 3))));
           break;
         }
       }
-      digests.push(d);
-      digestOwner.push(i);
+      digests.length += SHA256_DIGEST_LENGTH;
+      digestOwner.ensure(4);
+      store<i32>(digestOwner.dataStart + <usize>digestOwner.length, i);
+      digestOwner.length += 4;
     }
 
     if (c.has("methods")) {
       const methods = c.stringArray("methods");
-      if (isEmptyArray(c, "methods")) c.error("methods", "must not be empty (omit the field to allow every method)");
+      if (isEmptyArray(c, "methods")) notEmpty(c, "methods", "method");
       for (let m = 0; m < methods.length; m++) {
-        if (!isMethodToken(methods[m])) c.error("methods[" + m.toString() + "]", "must be an HTTP method token");
+        if (!isToken(methods[m])) c.error(elementPath("methods", m), "must be an HTTP method token");
         else cred.methods.push(String.UTF8.encode(methods[m]));
       }
     } else {
@@ -252,44 +295,21 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   r.rejectUnknown();
   if (!r.ok) return cfg;
 
-  // Everything below is derived from a valid configuration.
-  const all = new ArrayBuffer(digests.length * SHA256_DIGEST_LENGTH);
-  for (let j = 0; j < digests.length; j++) {
-    memory.copy(changetype<usize>(all) + <usize>(j * SHA256_DIGEST_LENGTH), digests[j].dataStart, SHA256_DIGEST_LENGTH);
-  }
-  cfg.digests = all;
-  cfg.plaintextPaths = plaintext.join(", ");
+  // Everything below is derived from a valid configuration (so every
+  // credential has its digest, in credential order).
+  cfg.digests = digests.toArrayBuffer();
+  cfg.plaintextPaths = plaintext;
 
   // Challenges (RFC 9110 §11.6.1): one WWW-Authenticate field per configured source, in order.
   const apiKey = "ApiKey realm=\"" + realm + "\", header=\"" + header + "\"";
   const bearer = "Bearer realm=\"" + realm + "\"";
   const bearerInvalid = bearer + ", error=\"invalid_token\"";
-  const json = pair("content-type", "application/json");
-  const missing = new Array<HeaderPair>();
-  const invalid = new Array<HeaderPair>();
-  const invalidBearer = new Array<HeaderPair>();
-  missing.push(json);
-  invalid.push(json);
-  invalidBearer.push(json);
-  for (let i = 0; i < cfg.sources.length; i++) {
-    if (cfg.sources[i] == SOURCE_HEADER) {
-      missing.push(pair("www-authenticate", apiKey));
-      invalid.push(pair("www-authenticate", apiKey));
-      invalidBearer.push(pair("www-authenticate", apiKey));
-    } else {
-      missing.push(pair("www-authenticate", bearer));
-      invalid.push(pair("www-authenticate", bearer));
-      invalidBearer.push(pair("www-authenticate", bearerInvalid));
-    }
-  }
-  cfg.missingHeaders = serializePairs(missing);
-  cfg.invalidHeaders = serializePairs(invalid);
-  cfg.invalidBearerHeaders = serializePairs(invalidBearer);
-  const forbidden = new Array<HeaderPair>();
-  forbidden.push(json);
-  cfg.forbiddenHeaders = serializePairs(forbidden);
-  cfg.missingBody = jsonBody("unauthorized", "missing_credential");
-  cfg.invalidBody = jsonBody("unauthorized", "invalid_credential");
-  cfg.forbiddenBody = jsonBody("forbidden", "principal_not_allowed");
+  cfg.missingHeaders = replyHeaders(cfg, apiKey, bearer);
+  cfg.invalidHeaders = cfg.missingHeaders; // (the same challenges)
+  cfg.invalidBearerHeaders = replyHeaders(cfg, apiKey, bearerInvalid);
+  cfg.forbiddenHeaders = pairsOf(["content-type", "application/json"]);
+  cfg.missingBody = jsonBody("unauthorized", MISSING_CREDENTIAL);
+  cfg.invalidBody = jsonBody("unauthorized", INVALID_CREDENTIAL);
+  cfg.forbiddenBody = jsonBody(FORBIDDEN, "principal_not_allowed");
   return cfg;
 }

@@ -11,14 +11,19 @@ export function pathLength(ptr: usize, len: i32): i32 {
   return len;
 }
 
-export function bytesEqual(ptr: usize, len: i32, b: ArrayBuffer): bool {
+/** `ptr` starts with the bytes of `b` (its caller checked that `len` >= their length). */
+function startsWith(ptr: usize, b: ArrayBuffer): bool {
+  // (one copy of memory.compare's word-at-a-time loop for both callers)
   const n = b.byteLength;
-  return len == n && (n == 0 || memory.compare(ptr, changetype<usize>(b), <usize>n) == 0);
+  return n == 0 || memory.compare(ptr, changetype<usize>(b), <usize>n) == 0;
+}
+
+export function bytesEqual(ptr: usize, len: i32, b: ArrayBuffer): bool {
+  return len == b.byteLength && startsWith(ptr, b);
 }
 
 export function hasPrefix(ptr: usize, len: i32, prefix: ArrayBuffer): bool {
-  const n = prefix.byteLength;
-  return len >= n && (n == 0 || memory.compare(ptr, changetype<usize>(prefix), <usize>n) == 0);
+  return len >= prefix.byteLength && startsWith(ptr, prefix);
 }
 
 export function equalsAny(ptr: usize, len: i32, list: Array<ArrayBuffer>): bool {

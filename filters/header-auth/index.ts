@@ -11,7 +11,9 @@ import {
 import { ConfigReader } from "../../assembly/config-reader";
 import { configurationAccepted } from "../../assembly/config-report";
 import { SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
-import { HeaderAuthConfig, readConfig, SOURCE_HEADER, MAX_CREDENTIAL_BYTES } from "./config";
+import {
+  HeaderAuthConfig, readConfig, isHeaderSource, MAX_CREDENTIAL_BYTES, MISSING_CREDENTIAL, INVALID_CREDENTIAL, FORBIDDEN,
+} from "./config";
 import { sha256Into } from "../../assembly/sha256";
 import {
   pathLength, bytesEqual, equalsAny, prefixOfAny, parseBearer, matchDigest, NOT_BEARER, BAD_BEARER,
@@ -23,9 +25,9 @@ const METHOD = String.UTF8.encode(":method");
 const AUTHORIZATION = String.UTF8.encode("authorization");
 const ACRM = String.UTF8.encode("access-control-request-method");
 const OPTIONS = String.UTF8.encode("OPTIONS");
-const DETAILS_MISSING = String.UTF8.encode("header_auth_missing_credential");
-const DETAILS_INVALID = String.UTF8.encode("header_auth_invalid_credential");
-const DETAILS_FORBIDDEN = String.UTF8.encode("header_auth_forbidden");
+const DETAILS_MISSING = String.UTF8.encode("header_auth_" + MISSING_CREDENTIAL);
+const DETAILS_INVALID = String.UTF8.encode("header_auth_" + INVALID_CREDENTIAL);
+const DETAILS_FORBIDDEN = String.UTF8.encode("header_auth_" + FORBIDDEN);
 const EMPTY = new ArrayBuffer(0);
 
 // Per-request scratch, allocated once: the presented credential's digest and
@@ -53,12 +55,14 @@ class HeaderAuthRoot extends RootContext {
         + ": plaintext 'key' in the configuration; use 'key_sha256' (printf %s \"$KEY\" | sha256sum)");
     }
     this.cfg = cfg;
-    this.allowed = defineMetric(MetricTypeValues.Counter, "header_auth.allowed");
-    this.exempt = defineMetric(MetricTypeValues.Counter, "header_auth.exempt");
-    this.preflight = defineMetric(MetricTypeValues.Counter, "header_auth.preflight");
-    this.deniedMissing = defineMetric(MetricTypeValues.Counter, "header_auth.denied.missing_credential");
-    this.deniedInvalid = defineMetric(MetricTypeValues.Counter, "header_auth.denied.invalid_credential");
-    this.deniedForbidden = defineMetric(MetricTypeValues.Counter, "header_auth.denied.forbidden");
+    const m = "header_auth.";
+    const denied = "header_auth.denied.";
+    this.allowed = defineMetric(MetricTypeValues.Counter, m + "allowed");
+    this.exempt = defineMetric(MetricTypeValues.Counter, m + "exempt");
+    this.preflight = defineMetric(MetricTypeValues.Counter, m + "preflight");
+    this.deniedMissing = defineMetric(MetricTypeValues.Counter, denied + MISSING_CREDENTIAL);
+    this.deniedInvalid = defineMetric(MetricTypeValues.Counter, denied + INVALID_CREDENTIAL);
+    this.deniedForbidden = defineMetric(MetricTypeValues.Counter, denied + FORBIDDEN);
     return true;
   }
 
@@ -125,9 +129,8 @@ class HeaderAuthStream extends Context {
     let tokenOffset: i32 = 0;
     let tokenLen: i32 = -1;
     let bearer = false;
-    const sources = cfg.sources;
-    for (let i = 0; i < sources.length; i++) {
-      if (unchecked(sources[i]) == SOURCE_HEADER) {
+    for (let i = 0; i < cfg.sourceCount; i++) {
+      if (isHeaderSource(cfg, i)) {
         const v = getHeaderBytes(REQ, cfg.headerBytes);
         if (v === null) continue;
         value = v;

@@ -1,5 +1,6 @@
 // The local side of the exchange: x-envoy-peer-metadata and
 // x-envoy-peer-metadata-id values, computed once from node metadata.
+import { decimal } from "../../assembly/decimal";
 import { ExchangeKeys, readLocalNode, readLocalNodeId, localNodeProblems } from "../../assembly/peer-metadata";
 import { base64EncodeInto, base64EncodedLength } from "../../assembly/base64";
 import { LogLevelValues, logAlways, logEnabled } from "../../assembly";
@@ -28,8 +29,8 @@ export function computeLocalMetadata(keys: ExchangeKeys): LocalMetadata {
   out.header = header;
   out.id = String.UTF8.encode(id);
   if (logEnabled(LogLevelValues.debug)) {
-    logAlways(LogLevelValues.debug, "metadata-exchange: local node id '" + id + "', metadata " + bytes.length.toString() +
-      " bytes (" + n.toString() + " base64)");
+    logAlways(LogLevelValues.debug, "metadata-exchange: local node id '" + id + "', metadata " + decimal(bytes.length) +
+      " bytes (" + decimal(n) + " base64)");
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // Configuration: parsed and validated once (onConfigure); every error is collected.
-import { ConfigReader } from "../../assembly/config-reader";
+import { ConfigReader, joined, elementPath } from "../../assembly/config-reader";
+import { decimal } from "../../assembly/decimal";
 import { JsonKind } from "../../assembly/json";
 import { STANDARD_LABELS, standardLabelIndex, STANDARD_LABEL_COUNT } from "./labels";
 
@@ -101,13 +102,22 @@ function isPropertyPath(s: string): bool {
   return !prevDot;
 }
 
+/** Whether `part` occurs in `s` at `at` (a loop: String#startsWith/endsWith cost ~0.2 KB of module). */
+function matchesAt(s: string, part: string, at: i32): bool {
+  if (at < 0 || at + part.length > s.length) return false;
+  for (let i = 0; i < part.length; i++) {
+    if (s.charCodeAt(at + i) != part.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** Parses `request.headers['name']` (Istio's CEL form for a header) or a dotted attribute path. */
 function parseDimension(reader: ConfigReader, field: string, name: string, expr: string): Dimension | null {
   const d = new Dimension();
   d.name = name;
   const prefix = "request.headers['";
-  if (expr.startsWith(prefix)) {
-    if (!expr.endsWith("']") || expr.length <= prefix.length + 2) {
+  if (matchesAt(expr, prefix, 0)) {
+    if (!matchesAt(expr, "']", expr.length - 2) || expr.length <= prefix.length + 2) {
       reader.error(field, "expected request.headers['<name>'] or an attribute path like request.host, got '" + expr + "'");
       return null;
     }
@@ -192,8 +202,8 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
       for (let m = 0; m < METRIC_COUNT; m++) targets.push(m);
     } else {
       let m = metricIndex(name);
-      if (m < 0 && name.startsWith("istio_")) m = metricIndex(name.substring(6));
-      if (m < 0) e.error("name", "unknown metric '" + name + "'; expected one of " + METRIC_NAMES.join(", ") + " (or empty for all)");
+      if (m < 0 && matchesAt(name, "istio_", 0)) m = metricIndex(name.substring(6));
+      if (m < 0) e.error("name", "unknown metric '" + name + "'; expected one of " + joined(METRIC_NAMES, ", ") + " (or empty for all)");
       else targets.push(m);
     }
     const dimMap = e.stringMap("dimensions");
@@ -223,7 +233,7 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
     for (let k = 0; k < remove.length; k++) {
       const t = remove[k];
       if (standardLabelIndex(t) < 0 && !names.includes(t) && !dimNames.includes(t)) {
-        e.error("tags_to_remove[" + k.toString() + "]", "unknown label '" + t + "'");
+        e.error(elementPath("tags_to_remove", k), "unknown label '" + t + "'");
       }
     }
     entryMetrics.push(targets);
@@ -232,7 +242,7 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
     entryDrop.push(e.bool("drop", false));
     e.rejectUnknown();
   }
-  if (dims.length > 16) r.error("metrics", "at most 16 extra dimensions, got " + dims.length.toString());
+  if (dims.length > 16) r.error("metrics", "at most 16 extra dimensions, got " + decimal(dims.length));
 
   // Sort the dimensions by name (Istio's order for custom tags).
   const sorted = dimNames.slice(0);

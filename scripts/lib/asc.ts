@@ -32,9 +32,9 @@ export interface CompileOptions {
    */
   runtime?: "full" | "half" | "stub";
   /** Extra `--use` aliases, e.g. "abort=assembly/abort/abortProcExit". */
-  use?: string[];
+  use?: readonly string[];
   /** Extra raw asc flags. */
-  extraFlags?: string[];
+  extraFlags?: readonly string[];
 }
 
 export class CompileError extends Error {

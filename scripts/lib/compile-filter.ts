@@ -2,8 +2,14 @@
 // "half" runtime (reference counting, nothing of it exported to the host).
 import { compileAssemblyScript } from "./asc.ts";
 
-export const RELEASE_OPTIONS = { optimize: true, runtime: "half", use: ["abort=mesh_abort"] } as const;
-export const DEBUG_OPTIONS = { optimize: false, runtime: "half", use: ["abort=mesh_abort"] } as const;
+// bulk-memory: memory.fill / memory.copy as single instructions instead of
+// ~0.6 KB of byte loops in every module (Envoy's V8 and WAMR support it).
+export const RELEASE_OPTIONS = {
+  optimize: true, runtime: "half", use: ["abort=mesh_abort"], extraFlags: ["--enable", "bulk-memory"],
+} as const;
+export const DEBUG_OPTIONS = {
+  optimize: false, runtime: "half", use: ["abort=mesh_abort"], extraFlags: ["--enable", "bulk-memory"],
+} as const;
 
 /** Options for a module on proxy-runtime's stock entry points (benchmark reference). */
 export const STOCK_OPTIONS = { optimize: true, runtime: "full", use: ["abort=abort_proc_exit"] } as const;

@@ -3,13 +3,16 @@ import wabtInit from "wabt";
 
 let wabtPromise: ReturnType<typeof wabtInit> | undefined;
 
+/** Post-MVP features our modules use (asc --enable bulk-memory: memory.fill / memory.copy). */
+const FEATURES = { bulk_memory: true } as const;
+
 /** Throws with wabt's message when the module does not validate. */
 export async function validateWasm(bytes: Uint8Array, name: string): Promise<void> {
   wabtPromise ??= wabtInit();
   const wabt = await wabtPromise;
   let mod;
   try {
-    mod = wabt.readWasm(bytes, { readDebugNames: false });
+    mod = wabt.readWasm(bytes, { readDebugNames: false, ...FEATURES });
   } catch (err) {
     throw new Error(`${name}: wabt cannot read the module: ${(err as Error).message}`);
   }
@@ -26,7 +29,7 @@ export async function validateWasm(bytes: Uint8Array, name: string): Promise<voi
 export async function wasmToText(bytes: Uint8Array): Promise<string> {
   wabtPromise ??= wabtInit();
   const wabt = await wabtPromise;
-  const mod = wabt.readWasm(bytes, { readDebugNames: true });
+  const mod = wabt.readWasm(bytes, { readDebugNames: true, ...FEATURES });
   try {
     return mod.toText({ foldExprs: false, inlineExport: false });
   } finally {
@@ -38,7 +41,7 @@ export async function wasmToText(bytes: Uint8Array): Promise<string> {
 export async function watToWasm(text: string, name = "module.wat"): Promise<Uint8Array> {
   wabtPromise ??= wabtInit();
   const wabt = await wabtPromise;
-  const mod = wabt.parseWat(name, text);
+  const mod = wabt.parseWat(name, text, FEATURES);
   try {
     mod.validate();
     return new Uint8Array(mod.toBinary({}).buffer);

@@ -69,6 +69,23 @@ describe("json: valid documents", () => {
     expect(fx.exports.lookup(doc[0], doc[1], missing[0], missing[1])).toBe(0);
   });
 
+  it("looks up members and finds duplicates in large objects too (hashed past 8 keys)", () => {
+    for (const n of [8, 9, 40, 300]) {
+      const keys = Array.from({ length: n }, (_, i) => `key${i}`);
+      const text = `{${keys.map((k, i) => `"${k}": ${i}`).join(", ")}}`;
+      const doc = fx.put(text);
+      for (const i of [0, 1, n >> 1, n - 1]) {
+        const key = fx.put(keys[i]);
+        expect(fx.exports.lookup(doc[0], doc[1], key[0], key[1])).toBe(1);
+        expect(fx.outString()).toBe(String(i));
+      }
+      const missing = fx.put(`key${n}`);
+      expect(fx.exports.lookup(doc[0], doc[1], missing[0], missing[1])).toBe(0);
+      expect(parse(`{${keys.map((k, i) => `"${k}": ${i}`).join(",")},"key${n >> 1}":0}`)).toMatch(
+        new RegExp(`^ERR line 1, column \\d+: duplicate key 'key${n >> 1}'$`));
+    }
+  });
+
   it("builds values and serializes with escapes; set replaces in place", () => {
     expect(fx.exports.builder()).toBe(3);
     expect(fx.outString()).toBe('{"b":2,"a":"x\\n\\"y\\u0001","c":[true,null,1.5]}');
