@@ -16,6 +16,7 @@ import { ConfigReader } from "../../assembly/config-reader";
 import { configurationAccepted } from "../../assembly/config-report";
 import { base64DecodeInto } from "../../assembly/base64";
 import { ByteBuffer } from "../../assembly/byte-buffer";
+import { decimal } from "../../assembly/decimal";
 import { appendHeader, readI64, setPropertyFrom } from "../../assembly/host-read";
 import {
   decodePeer, lastPeerDecodeError, ExchangeKeys,
@@ -117,7 +118,7 @@ class MetadataExchangeRoot extends RootContext {
       let who = "(no id)";
       if (idLen > 0) who = String.UTF8.decodeUnsafe(idPtr, <usize>idLen);
       logAlways(LogLevelValues.debug, "metadata-exchange: decoded peer " + who + ": workload '" + peer!.workloadName +
-        "', namespace '" + peer!.namespace + "'; cache " + this.cache.size.toString() + "/" + this.config.maxPeerCacheSize.toString());
+        "', namespace '" + peer!.namespace + "'; cache " + decimal(this.cache.size) + "/" + decimal(this.config.maxPeerCacheSize));
     }
     return bytes;
   }

@@ -24,6 +24,7 @@ import { DestService, KIND_METADATA, KIND_SPECIAL, KIND_NONE, isSpecialCluster, 
 import { SeriesTable, SeriesEntry, NO_METRIC } from "./series";
 import { ABSENT, appendProperty, appendHeader, readI64, readBool, bytesEqual, pushU32, pushU64 } from "../../assembly/host-read";
 import { ByteKeyTable } from "../../assembly/byte-key-table";
+import { decimal } from "../../assembly/decimal";
 
 // Property paths and header names, encoded once.
 const P_XDS_DIRECTION = propertyPath(["xds", "listener_direction"]);
@@ -292,7 +293,7 @@ class StatsRoot extends RootContext {
     const off = this.segOff[i];
     const len = load<u32>(kb.dataStart + <usize>off);
     if (len != 8) return this.segment(i);
-    return load<i64>(kb.dataStart + <usize>off + 4).toString();
+    return decimal(load<i64>(kb.dataStart + <usize>off + 4));
   }
 
   /** Builds the label values for a new combination (Istio plugin.cc / context.cc rules). */
@@ -344,8 +345,8 @@ class StatsRoot extends RootContext {
     } else {
       v[L.CONNECTION_SECURITY_POLICY] = "unknown";
     }
-    v[L.RESPONSE_CODE] = code.toString();
-    if (grpc) v[L.GRPC_RESPONSE_STATUS] = load<i32>(this.kb.dataStart + 22).toString();
+    v[L.RESPONSE_CODE] = decimal(code);
+    if (grpc) v[L.GRPC_RESPONSE_STATUS] = decimal(load<i32>(this.kb.dataStart + 22));
     else v[L.GRPC_RESPONSE_STATUS] = "";
     const dims = new Array<string>(cfg.dimensions.length);
     for (let d = 0; d < cfg.dimensions.length; d++) {

@@ -1,5 +1,7 @@
 // The 25 standard Istio labels (STD_ISTIO_DIMENSIONS, istio/proxy extensions/stats/plugin.h @1.17.0),
 // in Istio's order, which is also their order in a stat name.
+import { decimal } from "../../assembly/decimal";
+
 export const REPORTER: i32 = 0;
 export const SOURCE_WORKLOAD: i32 = 1;
 export const SOURCE_WORKLOAD_NAMESPACE: i32 = 2;
@@ -61,7 +63,7 @@ export function responseFlagsString(flags: u64): string {
   const rest = flags & ~known;
   if (rest != 0) {
     if (out.length > 0) out += ",";
-    out += rest.toString();
+    out += decimal(<i64>rest, true);
   }
   return out;
 }

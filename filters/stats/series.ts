@@ -16,25 +16,18 @@ export class SeriesEntry {
 /** Istio's StatGen::resolve (plugin.h:198-223): `<tag><vs><value><fs>` per label, then the metric name. */
 export function statName(cfg: StatsConfig, metric: i32, labels: Array<string>, dims: Array<string>): string {
   const mc = cfg.metrics[metric];
-  const parts = new Array<string>();
+  // Concatenation, not Array#join (which would be the module's only join, ~0.3 KB): this runs once
+  // per new series.
+  let out = "";
   for (let l = 0; l < STANDARD_LABEL_COUNT; l++) {
     if (!mc.keep[l]) continue;
-    parts.push(STANDARD_LABELS[l]);
-    parts.push(cfg.valueSeparator);
-    parts.push(sanitize(labels[l], cfg.fieldSeparator));
-    parts.push(cfg.fieldSeparator);
+    out += STANDARD_LABELS[l] + cfg.valueSeparator + sanitize(labels[l], cfg.fieldSeparator) + cfg.fieldSeparator;
   }
   for (let d = 0; d < cfg.dimensions.length; d++) {
     if (!mc.keepDim[d]) continue;
-    parts.push(cfg.dimensions[d].name);
-    parts.push(cfg.valueSeparator);
-    parts.push(sanitize(dims[d], cfg.fieldSeparator));
-    parts.push(cfg.fieldSeparator);
+    out += cfg.dimensions[d].name + cfg.valueSeparator + sanitize(dims[d], cfg.fieldSeparator) + cfg.fieldSeparator;
   }
-  parts.push(cfg.statPrefix);
-  parts.push("_");
-  parts.push(METRIC_NAMES[metric]);
-  return parts.join("");
+  return out + cfg.statPrefix + "_" + METRIC_NAMES[metric];
 }
 
 /** A value must not end its field early: the field separator inside a value becomes '_'. */
