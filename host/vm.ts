@@ -2,7 +2,7 @@
 // that turns a trap into a failed VM (cpp-host marks the VM failed and stops calling it).
 import { WasmResult, type AbiVersion } from "./constants.ts";
 import { MemoryFault, PluginLoadError, type TrapRecord } from "./errors.ts";
-import { enc, isAscii, utf8 } from "./bytes.ts";
+import { enc, isAscii } from "./bytes.ts";
 import { buildImports } from "./imports.ts";
 import type { AnyContext, RootContext } from "./contexts.ts";
 import type { HostServices } from "./services.ts";

@@ -54,6 +54,7 @@ class PathCache {
 // write the same bytes stream after stream (a cached peer); an equal value is shared rather than
 // copied again. Stored values are never modified (reads copy them into the module).
 interface FilterStateSlot { key: string; last: Uint8Array | null }
+const MAX_SHARED_VALUE = 16384;
 const filterStateSlots = new Map<string, FilterStateSlot>();
 function filterStateSlot(name: string): FilterStateSlot {
   let slot = filterStateSlots.get(name);
@@ -84,7 +85,11 @@ export function propertyImports(vm: Vm) {
       // The key is the path bytes verbatim, prefixed with "wasm." (CelStateKeyPrefix).
       const slot = filterStateSlot(vm.name(pp, pl));
       let value = slot.last;
-      if (value === null || !vm.holds(vp, vl, value)) slot.last = value = vm.bytes(vp, vl);
+      if (value === null || !vm.holds(vp, vl, value)) {
+        value = vm.bytes(vp, vl);
+        // Only modest values are remembered: a module cannot make the host hold large ones.
+        slot.last = value.length <= MAX_SHARED_VALUE ? value : null;
+      }
       ctx.stream.filterState.set(slot.key, value);
       return WasmResult.Ok;
     },
