@@ -3,7 +3,7 @@
 // we need it and free it at once; no managed buffer per value.
 import * as imports from "./imports";
 import { WasmResultValues } from "./runtime/enums";
-import { dataSlot, sizeSlot, resetSlots } from "./runtime/host-memory";
+import { dataSlot, sizeSlot, resetSlots, discardHostBuffer } from "./runtime/host-memory";
 import { ByteBuffer } from "./byte-buffer";
 
 export const ABSENT: u32 = 0xffffffff;
@@ -23,15 +23,16 @@ export function pushU64(b: ByteBuffer, v: u64): void {
 function takeInto(b: ByteBuffer, ok: bool): i32 {
   const ptr = load<u32>(dataSlot()) as usize;
   const size = load<u32>(sizeSlot());
+  let n = -1;
   if (!ok) {
-    if (ptr != 0) heap.free(ptr);
     pushU32(b, ABSENT);
-    return -1;
+  } else {
+    pushU32(b, size);
+    if (size > 0 && ptr != 0) b.pushBytes(ptr, <i32>size);
+    n = <i32>size;
   }
-  pushU32(b, size);
-  if (size > 0 && ptr != 0) b.pushBytes(ptr, <i32>size);
-  if (ptr != 0) heap.free(ptr);
-  return <i32>size;
+  discardHostBuffer();
+  return n;
 }
 
 /** Appends `u32 length` + the property's bytes (length ABSENT when the host has none). */
@@ -46,30 +47,6 @@ export function appendHeader(b: ByteBuffer, map: u32, key: ArrayBuffer): i32 {
   resetSlots();
   const r = imports.proxy_get_header_map_value(map, changetype<usize>(key), key.byteLength, dataSlot(), sizeSlot());
   return takeInto(b, r == WasmResultValues.Ok);
-}
-
-/** An int64 property (8 bytes little-endian), `fallback` when absent or of another size. */
-export function readI64(path: ArrayBuffer, fallback: i64): i64 {
-  resetSlots();
-  const r = imports.proxy_get_property(changetype<usize>(path), path.byteLength, dataSlot(), sizeSlot());
-  const ptr = load<u32>(dataSlot()) as usize;
-  const size = load<u32>(sizeSlot());
-  let v = fallback;
-  if (r == WasmResultValues.Ok && size == 8 && ptr != 0) v = load<i64>(ptr);
-  if (ptr != 0) heap.free(ptr);
-  return v;
-}
-
-/** A bool property (1 byte), `fallback` when absent. */
-export function readBool(path: ArrayBuffer, fallback: bool): bool {
-  resetSlots();
-  const r = imports.proxy_get_property(changetype<usize>(path), path.byteLength, dataSlot(), sizeSlot());
-  const ptr = load<u32>(dataSlot()) as usize;
-  const size = load<u32>(sizeSlot());
-  let v = fallback;
-  if (r == WasmResultValues.Ok && size >= 1 && ptr != 0) v = load<u8>(ptr) != 0;
-  if (ptr != 0) heap.free(ptr);
-  return v;
 }
 
 /** Compares `len` bytes at `ptr` with `lit`. */

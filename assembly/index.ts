@@ -20,7 +20,7 @@ export {
   remove_header_map_value_string, get_header_map_size,
 } from "./runtime/headers";
 export {
-  propertyPath, getPropertyBytes, setPropertyBytes, get_property, set_property, getPropertyI64, getPropertyString,
+  propertyPath, getPropertyBytes, setPropertyBytes, get_property, set_property, getPropertyI64, getPropertyBool, getPropertyString,
 } from "./runtime/properties";
 export { get_buffer_bytes, set_buffer_bytes, get_buffer_status, BufferStatusResult } from "./runtime/buffers";
 export {

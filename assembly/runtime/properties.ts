@@ -2,7 +2,7 @@
 // by NUL; build paths once (configure time) with `propertyPath` and reuse them.
 import * as imports from "../imports";
 import { WasmResultValues } from "./enums";
-import { dataSlot, sizeSlot, takeHostBuffer, resetSlots } from "./host-memory";
+import { dataSlot, sizeSlot, takeHostBuffer, discardHostBuffer, resetSlots } from "./host-memory";
 
 /** Encodes path segments as the host expects: UTF-8, NUL-separated. */
 export function propertyPath(segments: string[]): ArrayBuffer {
@@ -15,11 +15,18 @@ export function propertyPath(segments: string[]): ArrayBuffer {
   return String.UTF8.encode(path);
 }
 
+/**
+ * Asks the host for the property: true when it answered, its block then in the
+ * host-memory slots (address, size) until taken or discarded.
+ */
+function fetchProperty(path: ArrayBuffer): bool {
+  resetSlots();
+  return imports.proxy_get_property(changetype<usize>(path), path.byteLength, dataSlot(), sizeSlot()) == WasmResultValues.Ok;
+}
+
 /** The property's bytes, or null when the host has none (NotFound or any error). */
 export function getPropertyBytes(path: ArrayBuffer): ArrayBuffer | null {
-  resetSlots();
-  const r = imports.proxy_get_property(changetype<usize>(path), path.byteLength, dataSlot(), sizeSlot());
-  if (r != WasmResultValues.Ok) return null;
+  if (!fetchProperty(path)) return null;
   return takeHostBuffer();
 }
 
@@ -38,11 +45,29 @@ export function set_property(path: string, data: ArrayBuffer): WasmResultValues 
   return setPropertyBytes(String.UTF8.encode(path), data);
 }
 
-/** Reads an int64 property (Envoy encodes integers as 8 bytes little-endian). */
+/**
+ * Reads an int64 property (Envoy encodes integers as 8 bytes little-endian),
+ * `fallback` when absent or of another size. Read in place: no buffer is made.
+ */
 export function getPropertyI64(path: ArrayBuffer, fallback: i64): i64 {
-  const v = getPropertyBytes(path);
-  if (v === null || v.byteLength != 8) return fallback;
-  return load<i64>(changetype<usize>(v));
+  let v = fallback;
+  if (fetchProperty(path)) {
+    const at = <usize>load<u32>(dataSlot());
+    if (load<u32>(sizeSlot()) == 8 && at != 0) v = load<i64>(at);
+  }
+  discardHostBuffer();
+  return v;
+}
+
+/** Reads a bool property (1 byte), `fallback` when absent. Read in place. */
+export function getPropertyBool(path: ArrayBuffer, fallback: bool): bool {
+  let v = fallback;
+  if (fetchProperty(path)) {
+    const at = <usize>load<u32>(dataSlot());
+    if (load<u32>(sizeSlot()) >= 1 && at != 0) v = load<u8>(at) != 0;
+  }
+  discardHostBuffer();
+  return v;
 }
 
 /** Reads a string property; "" when absent. */

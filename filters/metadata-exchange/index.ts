@@ -9,7 +9,7 @@ export * from "../../assembly/proxy";
 import {
   RootContext, Context, registerRootContext, FilterHeadersStatusValues, HeaderMapTypeValues, LogLevelValues,
   BufferTypeValues, MetricTypeValues, get_buffer_bytes, getHeaderBytes, addHeaderBytes, replaceHeaderBytes,
-  removeHeaderBytes, getHeaderMapSize, setPropertyBytes, propertyPath, defineMetric, increment_metric,
+  removeHeaderBytes, getHeaderMapSize, setPropertyBytes, propertyPath, getPropertyI64, defineMetric, increment_metric,
   logAlways, logEnabled,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
@@ -17,7 +17,7 @@ import { configurationAccepted } from "../../assembly/config-report";
 import { base64DecodeInto } from "../../assembly/base64";
 import { ByteBuffer } from "../../assembly/byte-buffer";
 import { decimal } from "../../assembly/decimal";
-import { appendHeader, readI64, setPropertyFrom } from "../../assembly/host-read";
+import { appendHeader, setPropertyFrom } from "../../assembly/host-read";
 import {
   decodePeer, lastPeerDecodeError, ExchangeKeys,
   DOWNSTREAM_PEER, DOWNSTREAM_PEER_ID, UPSTREAM_PEER, UPSTREAM_PEER_ID,
@@ -139,8 +139,8 @@ class MetadataExchangeStream extends Context {
     if (this.direction != DIRECTION_AUTO) return this.direction;
     let d = this.root.config.direction;
     if (d == DIRECTION_AUTO) {
-      let v = readI64(PROP_DIRECTION, -1);
-      if (v < 0) v = readI64(PROP_DIRECTION_LEGACY, DIRECTION_UNSPECIFIED);
+      let v = getPropertyI64(PROP_DIRECTION, -1);
+      if (v < 0) v = getPropertyI64(PROP_DIRECTION_LEGACY, DIRECTION_UNSPECIFIED);
       d = <i32>v;
       if (d != DIRECTION_INBOUND && d != DIRECTION_OUTBOUND) d = DIRECTION_UNSPECIFIED;
     }

@@ -8,7 +8,7 @@
 export * from "../../assembly/proxy";
 import {
   RootContext, Context, registerRootContext, BufferTypeValues, HeaderMapTypeValues,
-  get_buffer_bytes, propertyPath, increment_metric, record_metric,
+  get_buffer_bytes, propertyPath, getPropertyI64, getPropertyBool, increment_metric, record_metric,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
 import { configurationAccepted } from "../../assembly/config-report";
@@ -22,7 +22,7 @@ import { WorkloadLabels, responseFlagsString, orUnknown } from "./labels";
 import { localWorkload, peerWorkload, unknownWorkload } from "./peer";
 import { DestService, KIND_METADATA, KIND_SPECIAL, KIND_NONE, isSpecialCluster, servicesFromMetadata } from "./dest-service";
 import { SeriesTable, SeriesEntry, NO_METRIC } from "./series";
-import { ABSENT, appendProperty, appendHeader, readI64, readBool, bytesEqual, pushU32, pushU64 } from "../../assembly/host-read";
+import { ABSENT, appendProperty, appendHeader, bytesEqual, pushU32, pushU64 } from "../../assembly/host-read";
 import { ByteKeyTable } from "../../assembly/byte-key-table";
 import { decimal } from "../../assembly/decimal";
 
@@ -209,8 +209,8 @@ class StatsRoot extends RootContext {
     kb.clear();
     let direction = cfg.direction;
     if (direction == DIRECTION_AUTO) {
-      let d = readI64(P_XDS_DIRECTION, -1);
-      if (d < 0) d = readI64(P_DIRECTION, 0);
+      let d = getPropertyI64(P_XDS_DIRECTION, -1);
+      if (d < 0) d = getPropertyI64(P_DIRECTION, 0);
       // UNSPECIFIED (0) or absent: Istio reports as the source (outbound) side.
       direction = d == 1 ? DIRECTION_INBOUND : DIRECTION_OUTBOUND;
     }
@@ -220,9 +220,9 @@ class StatsRoot extends RootContext {
     pushU32(kb, peer.index);
     const ds = this.destService();
     pushU32(kb, ds.index);
-    const code = readI64(P_RESPONSE_CODE, 0);
+    const code = getPropertyI64(P_RESPONSE_CODE, 0);
     pushU32(kb, <u32>code);
-    pushU64(kb, <u64>readI64(P_RESPONSE_FLAGS, 0));
+    pushU64(kb, <u64>getPropertyI64(P_RESPONSE_FLAGS, 0));
     // request_protocol: gRPC by content type.
     const ctStart = kb.length;
     const ctLen = appendHeader(kb, HeaderMapTypeValues.RequestHeaders, H_CONTENT_TYPE);
@@ -233,8 +233,8 @@ class StatsRoot extends RootContext {
     }
     kb.length = ctStart;
     kb.pushByte(grpc ? 1 : 0);
-    if (grpc) pushU32(kb, <u32>readI64(P_GRPC_STATUS, 2));
-    if (inbound) kb.pushByte(readBool(P_MTLS, false) ? 1 : 0);
+    if (grpc) pushU32(kb, <u32>getPropertyI64(P_GRPC_STATUS, 2));
+    if (inbound) kb.pushByte(getPropertyBool(P_MTLS, false) ? 1 : 0);
     const seg = this.segOff;
     seg[SEG_SOURCE_PRINCIPAL] = kb.length;
     appendProperty(kb, inbound ? P_CONN_PEER_SAN : P_UP_LOCAL_SAN);
@@ -266,15 +266,15 @@ class StatsRoot extends RootContext {
     const ids = entry.ids;
     if (ids[METRIC_REQUESTS_TOTAL] != NO_METRIC) increment_metric(ids[METRIC_REQUESTS_TOTAL], 1);
     if (ids[METRIC_REQUEST_DURATION] != NO_METRIC) {
-      const ns = readI64(P_DURATION, 0);
+      const ns = getPropertyI64(P_DURATION, 0);
       record_metric(ids[METRIC_REQUEST_DURATION], ns > 0 ? <u64>(ns / 1000000) : 0);
     }
     if (ids[METRIC_REQUEST_BYTES] != NO_METRIC) {
-      const v = readI64(P_REQUEST_TOTAL_SIZE, 0);
+      const v = getPropertyI64(P_REQUEST_TOTAL_SIZE, 0);
       record_metric(ids[METRIC_REQUEST_BYTES], v > 0 ? <u64>v : 0);
     }
     if (ids[METRIC_RESPONSE_BYTES] != NO_METRIC) {
-      const v = readI64(P_RESPONSE_TOTAL_SIZE, 0);
+      const v = getPropertyI64(P_RESPONSE_TOTAL_SIZE, 0);
       record_metric(ids[METRIC_RESPONSE_BYTES], v > 0 ? <u64>v : 0);
     }
     if (entry.overflow) increment_metric(this.table.overflowCounter, 1);
