@@ -3,6 +3,7 @@
 import { WasmResult, type AbiVersion } from "./constants.ts";
 import { MemoryFault, PluginLoadError, type TrapRecord } from "./errors.ts";
 import { enc, isAscii } from "./bytes.ts";
+import { BytesAtCache, MAX_CACHED_RANGE } from "./bytes-at-cache.ts";
 import { buildImports } from "./imports.ts";
 import type { AnyContext, RootContext } from "./contexts.ts";
 import type { HostServices } from "./services.ts";
@@ -137,57 +138,50 @@ export class Vm {
 
   /**
    * Module bytes as a string, decoded as UTF-8 (invalid sequences become U+FFFD, exactly as
-   * TextDecoder does) natively, without a view object.
+   * TextDecoder does) natively, without a view object. Long values a module sends again and again
+   * from a buffer it keeps (metadata-exchange's ~1 KB header) are decoded once while unchanged.
    */
   str(ptr: number, len: number): string {
     ptr >>>= 0; len >>>= 0;
     this.check(ptr, len);
-    if (len < 256 || len >= 16384) return this.buf.toString("utf8", ptr, ptr + len);
-    // Long values a module sends again and again (metadata-exchange's ~1 KB header) from a buffer
-    // it keeps: compared natively against the last bytes seen at that place, decoded on a change.
-    const key = ptr * 16384 + len;
-    const hit = this.longStrings.get(key);
-    if (hit && hit.bytes.compare(this.buf, ptr, ptr + len) === 0) return hit.text;
-    const text = this.buf.toString("utf8", ptr, ptr + len);
-    if (this.longStrings.size >= 64) this.longStrings.clear();
-    this.longStrings.set(key, { bytes: Buffer.from(this.u8.subarray(ptr, ptr + len)), text });
-    return text;
+    if (len < 256 || len >= MAX_CACHED_RANGE) return this.text(ptr, len);
+    return this.longStrings.get(this, ptr, len, textAt);
   }
 
-  private longStrings = new Map<number, { bytes: Buffer; text: string }>();
-
-  // Names a module passes again and again (header names, from buffers it keeps)
-  // decoded once per (pointer, length), checked against the bytes each time.
-  private names = new Map<number, { bytes: Uint8Array; text: string }>();
-
-  /** str() for short, repeated strings such as header names. */
+  /** str() for short, repeated strings such as header names, decoded once per place. */
   name(ptr: number, len: number): string {
     ptr >>>= 0; len >>>= 0;
     this.check(ptr, len);
-    if (len > 64) return this.buf.toString("utf8", ptr, ptr + len);
-    const key = ptr * 128 + len;
-    const hit = this.names.get(key);
-    // Compared in place: no view object per call on the hot path.
-    if (hit && this.equalsAt(ptr, hit.bytes)) return hit.text;
-    const raw = this.u8.subarray(ptr, ptr + len);
-    const text = this.buf.toString("utf8", ptr, ptr + len);
-    if (this.names.size >= 4096) this.names.clear();
-    this.names.set(key, { bytes: raw.slice(), text });
-    return text;
+    if (len > 64) return this.text(ptr, len);
+    return this.names.get(this, ptr, len, textAt);
   }
 
-  /** Whether the `len` bytes at `ptr` are exactly `bytes` (compared natively; bounds checked). */
+  private names = new BytesAtCache<string>(4096);
+  private longStrings = new BytesAtCache<string>(64);
+
+  /** UTF-8 text of a range already checked. */
+  text(ptr: number, len: number): string { return this.buf.toString("utf8", ptr, ptr + len); }
+
+  /** A copy of a range already checked, as a Buffer (for comparisons). */
+  copyOut(ptr: number, len: number): Buffer { return Buffer.from(this.u8.subarray(ptr, ptr + len)); }
+
+  /** Whether the `len` bytes at `ptr` are exactly `bytes` (bounds checked). */
   holds(ptr: number, len: number, bytes: Uint8Array): boolean {
     ptr >>>= 0; len >>>= 0;
     if (len !== bytes.length) return false;
     this.check(ptr, len);
-    return this.buf.compare(bytes, 0, len, ptr, ptr + len) === 0;
+    return this.equalsAt(ptr, bytes);
   }
 
-  /** Whether module memory at `ptr` holds exactly `bytes` (the range must be checked already). */
+  /**
+   * Whether module memory at `ptr` holds exactly `bytes` (the range must be checked already):
+   * short ones compared in a loop, longer ones natively.
+   */
   equalsAt(ptr: number, bytes: Uint8Array): boolean {
+    const n = bytes.length;
+    if (n > 64) return this.buf.compare(bytes, 0, n, ptr, ptr + n) === 0;
     const u8 = this.u8;
-    for (let i = 0; i < bytes.length; i++) if (u8[ptr + i] !== bytes[i]) return false;
+    for (let i = 0; i < n; i++) if (u8[ptr + i] !== bytes[i]) return false;
     return true;
   }
 
@@ -294,6 +288,8 @@ export class Vm {
     this.loadLogs?.push({ level: "critical", message: rec.message });
   }
 }
+
+function textAt(vm: Vm, ptr: number, len: number): string { return vm.text(ptr, len); }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

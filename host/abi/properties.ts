@@ -2,6 +2,7 @@
 import { WasmResult } from "../constants.ts";
 import { utf8 } from "../bytes.ts";
 import { resolveRootAttribute, JOINED_KEY, type KeyedPath } from "../attributes.ts";
+import { BytesAtCache } from "../bytes-at-cache.ts";
 import type { Vm } from "../vm.ts";
 
 // A module asks for the same few paths over and over; parse each once. The
@@ -26,28 +27,23 @@ export function splitPath(raw: Uint8Array): string[] {
 
 /**
  * Modules keep their property paths in fixed buffers and pass the same
- * pointer every time: remember the parsed path per (pointer, length), checked
- * against the bytes, so the steady state neither decodes nor splits.
+ * pointer every time: the parsed path is kept per place while its bytes stay
+ * the same, so the steady state neither decodes nor splits.
  */
 class PathCache {
-  private entries = new Map<number, { bytes: Uint8Array; path: string[] }>();
+  private cache = new BytesAtCache<string[]>(MAX_PARSED_PATHS);
 
   constructor(private vm: Vm) {}
 
   lookup(ptr: number, len: number): string[] {
     ptr >>>= 0; len >>>= 0;
-    if (len > 255) return splitPath(this.vm.view(ptr, len));
-    const key = ptr * 256 + len;
-    const hit = this.entries.get(key);
-    // Bounds first, then the bytes compared in place: no view object on a hit.
-    if (hit && this.vm.inBounds(ptr, len) && this.vm.equalsAt(ptr, hit.bytes)) return hit.path;
-    const raw = this.vm.view(ptr, len);
-    const path = splitPath(raw);
-    if (this.entries.size >= MAX_PARSED_PATHS) this.entries.clear();
-    this.entries.set(key, { bytes: raw.slice(), path });
-    return path;
+    // (view() throws the memory fault for a range out of bounds)
+    if (len > 255 || !this.vm.inBounds(ptr, len)) return splitPath(this.vm.view(ptr, len));
+    return this.cache.get(this.vm, ptr, len, pathAt);
   }
 }
+
+function pathAt(vm: Vm, ptr: number, len: number): string[] { return splitPath(vm.view(ptr, len)); }
 
 // Per property name: "wasm." + name, built once (a fresh concatenation per write is a cons string
 // the filter-state Map then has to flatten and hash), and the last value written under it. Filters
