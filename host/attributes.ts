@@ -4,7 +4,7 @@ import { enc, int64leInto, uint64le, float64le } from "./bytes.ts";
 import { encodePairs } from "./pairs.ts";
 import { encodeNode, type NodeInfo } from "./proto.ts";
 import { encodePropertyInput } from "./property-input.ts";
-import type { HeaderMap } from "./headers.ts";
+import { lowerAscii, type HeaderMap } from "./headers.ts";
 import type { PluginInfo } from "./plugin-info.ts";
 import type { Vm } from "./vm.ts";
 import type { PropertyInput } from "./types.ts";
@@ -120,7 +120,7 @@ function headerAttr(map: HeaderMap | null, rest: string[]): Uint8Array | undefin
     const keys = [...new Set(map.list.map((e) => e[0]))];
     return encodePairs(keys.map((k) => [k, map.joined(k)!] as const));
   }
-  const v = map.joined(rest[0]!.toLowerCase());
+  const v = map.joined(lowerAscii(rest[0]!));
   return v === undefined ? undefined : enc.encode(v);
 }
 

@@ -10,6 +10,25 @@ export type HeaderEntry = [name: string, value: string, bytes?: number];
  * are never changed in place (a replaced value is a new entry), so a slice() of `list` is a
  * snapshot; only the size slot of an entry is filled in lazily.
  */
+/**
+ * Envoy's LowerCaseString: ASCII letters only (absl::AsciiStrToLower). JavaScript's toLowerCase
+ * is Unicode-aware and would fold names Envoy keeps apart (U+212A KELVIN SIGN to "k").
+ */
+export function lowerAscii(name: string): string {
+  let i = 0;
+  for (; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) break;
+  }
+  if (i === name.length) return name; // the common case: already lower-case, no copy
+  let out = name.slice(0, i);
+  for (; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : name[i];
+  }
+  return out;
+}
+
 export class HeaderMap {
   /** Bumped on every mutation so fast drivers can tell whether a prepared map needs resetting. */
   version = 0;
@@ -41,7 +60,7 @@ export class HeaderMap {
   }
 
   get(key: string): string | undefined {
-    key = key.toLowerCase();
+    key = lowerAscii(key);
     for (const e of this.list) if (e[0] === key) return e[1];
     return undefined;
   }
@@ -54,7 +73,7 @@ export class HeaderMap {
 
   /** Adds an entry; `bytes` is its size in octets when a module passed it as bytes. */
   add(key: string, value: string, bytes?: number): void {
-    key = key.toLowerCase();
+    key = lowerAscii(key);
     this.version++;
     const entry: HeaderEntry = [key, value, bytes];
     if (key.startsWith(":")) {
@@ -68,7 +87,7 @@ export class HeaderMap {
 
   /** Envoy setCopy: replaces the first occurrence, else adds. `bytes` as for add(). */
   replace(key: string, value: string, bytes?: number): void {
-    key = key.toLowerCase();
+    key = lowerAscii(key);
     const list = this.list;
     for (let i = 0; i < list.length; i++) {
       if (list[i]![0] !== key) continue;
@@ -80,7 +99,7 @@ export class HeaderMap {
   }
 
   remove(key: string): void {
-    key = key.toLowerCase();
+    key = lowerAscii(key);
     // Most removals find nothing (a filter stripping a header a client may have sent).
     const list = this.list;
     let i = 0;

@@ -1,6 +1,7 @@
 // Stream control: continue/close, local responses, route cache, effective context, done.
 import { StreamType, WasmResult } from "../constants.ts";
 import { decodePairs } from "../pairs.ts";
+import { lowerAscii } from "../headers.ts";
 import type { Vm } from "../vm.ts";
 
 /** The last local-reply header pairs, decoded: filters prepare them once and send the same bytes. */
@@ -14,7 +15,7 @@ class ReplyHeadersCache {
     if (!decoded) return null;
     this.bytes = raw.slice();
     // Envoy lower-cases header names; the list is shared, so callers copy it.
-    this.headers = decoded.map(([k, v]) => [k.toLowerCase(), v]);
+    this.headers = decoded.map(([k, v]) => [lowerAscii(k), v]);
     return this.headers;
   }
 }

@@ -47,6 +47,19 @@ describe("request headers", () => {
     expect(decodePairs(r.filterState["wasm.pairs"]!)).toEqual([[":path", "/x"], [":authority", "h.example"], [":method", "GET"], [":scheme", "http"], ["user-agent", "t"]]);
   });
 
+  test("names are lower-cased in ASCII only, as Envoy's LowerCaseString (a Unicode fold would merge distinct names)", async () => {
+    // U+212A KELVIN SIGN lower-cases to ASCII "k" in Unicode; Envoy keeps it, so "\u212Aey" is not "key".
+    const kelvin = "\u212Aey";
+    const r = await run(`${data(1024, kelvin)} ${data(1040, "kelvin")} ${data(1060, "X-\u00C4")} ${data(1080, "v")} ${data(1100, "KEY")}
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (drop (call $add_header (i32.const 0) ${arg(1024, kelvin)} ${arg(1040, "kelvin")}))
+        (drop (call $add_header (i32.const 0) ${arg(1060, "X-\u00C4")} ${arg(1080, "v")}))
+        (call $log_num (call $get_header (i32.const 0) ${arg(1100, "KEY")} (i32.const 0) (i32.const 4))) (call $log_ret)
+        (i32.const 0))`, [["key", "real"]]);
+    expect(messages(r.logs)).toEqual(["0", "real"]);
+    expect(r.upstreamRequest!.headers.filter(([k]) => !k.startsWith(":"))).toEqual([["key", "real"], [kelvin, "kelvin"], ["x-\u00C4", "v"]]);
+  });
+
   test("add appends, replace sets the first occurrence, remove drops all; the upstream sees the result", async () => {
     const r = await run(`${data(1024, "X-A")} ${data(1040, "v2")} ${data(1060, "x-b")} ${data(1080, "new")} ${data(1100, "x-c")}
       (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
