@@ -6,11 +6,6 @@
 export type HeaderEntry = [name: string, value: string, bytes?: number];
 
 /**
- * An Envoy header map: lower-case names, pseudo-headers first, repeats kept in order. Entries
- * are never changed in place (a replaced value is a new entry), so a slice() of `list` is a
- * snapshot; only the size slot of an entry is filled in lazily.
- */
-/**
  * Envoy's LowerCaseString: ASCII letters only (absl::AsciiStrToLower). JavaScript's toLowerCase
  * is Unicode-aware and would fold names Envoy keeps apart (U+212A KELVIN SIGN to "k").
  */
@@ -29,6 +24,11 @@ export function lowerAscii(name: string): string {
   return out;
 }
 
+/**
+ * An Envoy header map: lower-case names, pseudo-headers first, repeats kept in order. Entries
+ * are never changed in place (a replaced value is a new entry), so a slice() of `list` is a
+ * snapshot; only the size slot of an entry is filled in lazily.
+ */
 export class HeaderMap {
   /** Bumped on every mutation so fast drivers can tell whether a prepared map needs resetting. */
   version = 0;
