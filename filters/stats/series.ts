@@ -85,11 +85,11 @@ export class SeriesTable {
   resolve(labels: Array<string>, dims: Array<string>, inbound: bool): SeriesEntry {
     const cfg = this.cfg;
     const e = new SeriesEntry();
+    const digest = changetype<usize>(this.digest);
     for (let m = 0; m < METRIC_COUNT; m++) {
       if (cfg.metrics[m].drop) { e.ids[m] = NO_METRIC; continue; }
       const name = statName(cfg, m, labels, dims);
       const table = this.byMetric[m];
-      const digest = changetype<usize>(this.digest);
       sha256Into(changetype<usize>(name), name.length << 1, digest);
       const at = table.names.find(digest, SHA256_DIGEST_LENGTH);
       if (at >= 0) { e.ids[m] = table.ids[at]; continue; }
