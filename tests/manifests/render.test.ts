@@ -278,6 +278,17 @@ describe("mesh-filters manifests CLI", () => {
     expect(readFileSync(path.join(dir, "envoyfilter-ecds/chain.yaml"), "utf8")).toContain("fail_open: true");
   });
 
+  it("validates what it renders before writing: a document Istio's CRD schema refuses fails the command and nothing is written", async () => {
+    capture();
+    const dir = tempDir();
+    const args = ["--root", FIXTURE_ROOT, "--image", "registry.example.com/x", "--tag", "1.0.0", "--namespace", "demo", "--selector", "app=httpbin"];
+    await expect(run([...args, "--pull-secret", "s".repeat(300), "--out", dir])).rejects.toThrow(
+      /do not validate; nothing was written:\n(.*\n)*wasmplugin\/chain\.yaml \(WasmPlugin header-auth\): \/spec\/imagePullSecret: must NOT be longer than 253 characters/,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await run([...args, "--out", dir])).toBe(0);
+  });
+
   it("rejects missing or malformed options", async () => {
     capture();
     await expect(run(["--root", FIXTURE_ROOT, "--image", "r.example.com/x", "--selector", "app=x"])).rejects.toThrow(/--namespace is required/);
