@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { pushFilters, PushError } from "../../oci/index.ts";
-import { makeFixtureProject, SCHEMA_DIR, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
+import { makeFixtureProject, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { registrySuite, startRegistry, type TestRegistry } from "./helpers/registry.ts";
 import { cli } from "./helpers/cli.ts";
 
@@ -64,7 +64,7 @@ registrySuite("push with ORAS on PATH (fake oras recording its command line)", (
 
   it("runs oras with the exact argv, credentials only in a 0600 auth file that is gone afterwards; confirms by reading back", async () => {
     // the artifacts are in the registry already (pushed with skopeo), so read-back confirms the fake's "push"
-    await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/wasm`, plainHttp: true, tool: "skopeo", schemaDir: SCHEMA_DIR, env: { ...process.env, SOURCE_DATE_EPOCH: "" }, log: () => {} });
+    await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/wasm`, plainHttp: true, tool: "skopeo", env: { ...process.env, SOURCE_DATE_EPOCH: "" }, log: () => {} });
     const { bin, log } = fakeOras();
     const r = cli(["push", "--registry", `${reg.host}/wasm`, "--plain-http", "--username", "ci", "--password-stdin"], { cwd: fx.root, input: PASSWORD, env: { PATH: `${bin}:${process.env.PATH}` } });
     expect(r.stderr).toBe("");
@@ -95,7 +95,7 @@ registrySuite("push with ORAS on PATH (fake oras recording its command line)", (
   it("an oras that exits 0 without pushing is caught by the read-back: failure, no pushed.json", async () => {
     const { bin } = fakeOras();
     const pushedJson = path.join(tempDir("pj"), "pushed.json");
-    const err = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/never`, plainHttp: true, schemaDir: SCHEMA_DIR, pushedJson, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SOURCE_DATE_EPOCH: "" }, log: () => {} }).catch((e: unknown) => e);
+    const err = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/never`, plainHttp: true, pushedJson, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SOURCE_DATE_EPOCH: "" }, log: () => {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PushError);
     expect((err as Error).message).toMatch(/never\/header-auth:0\.1\.0: after the push the tag resolves to nothing, expected sha256:[0-9a-f]{64}\. Nothing was pushed\./);
     expect(existsSync(pushedJson)).toBe(false);
