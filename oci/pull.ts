@@ -4,6 +4,7 @@ import { checkBlob } from "./digest.ts";
 import { interpretArtifact, parseManifest, type LoadedArtifact } from "./artifact-reader.ts";
 import { parseReference } from "./reference.ts";
 import { RegistryClient, type RegistryClientOptions } from "./registry-client.ts";
+
 export type PullOptions = RegistryClientOptions;
 
 export async function pullArtifact(reference: string, opts: PullOptions = {}): Promise<LoadedArtifact> {
