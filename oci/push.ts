@@ -1,8 +1,8 @@
 // pushFilters: package (so the layout always matches build/filters.json), then
 // copy each layout tag to `<registry>/<name>:<tag>[-compat]` with ORAS
-// (`oras cp --from-oci-layout`) or, without ORAS, skopeo. The tools are found
-// as everywhere else (tools/locate.ts: env variable, PATH, .tools/bin). Both copy the
-// layout's manifest bytes unchanged, so the pushed digest is the packaged one.
+// (`oras cp --from-oci-layout`) or, without ORAS, skopeo, each found as
+// everywhere else (tools/locate.ts: env variable, PATH, .tools/bin). Both copy
+// the layout's manifest bytes unchanged, so the pushed digest is the packaged one.
 // Each push is confirmed by reading the tag back over the registry API before
 // it counts; dist/pushed.json is written only when every push succeeded.
 import { mkdirSync, writeFileSync } from "node:fs";

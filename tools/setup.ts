@@ -2,11 +2,13 @@
 // installed. A tool already found (env variable, PATH, then .tools/bin, the
 // order locateTool uses everywhere) is left alone; what is missing is
 // installed pinned into .tools/ (Envoy, ORAS) or with apt-get (Debian
-// packages). The result says, per tool, found / installed / failed and why.
+// packages). An Envoy, found or installed, must also load a Proxy-Wasm filter.
+// The result says, per tool, found / installed / failed and why.
 import { installEnvoy, type EnvoyInstallOptions } from "./envoy-install.ts";
 import { InstallError, type Installed } from "./install-files.ts";
 import { aptInstall, type AptOptions } from "./debian-install.ts";
-import { locateTool, toolsDirFor, type LocatedTool, type ToolName } from "./locate.ts";
+import { checkEnvoyWasm } from "./envoy-wasm-check.ts";
+import { locateTool, TOOL_ENV, toolsDirFor, type LocatedTool, type ToolName } from "./locate.ts";
 import { installOras, type OrasInstallOptions } from "./oras-install.ts";
 import { DEBIAN_PACKAGES, ENVOY_PIN, ORAS_PIN } from "./pins.ts";
 import { bareVersion, toolVersion } from "./versions.ts";
@@ -62,6 +64,14 @@ function locate(name: ToolName, env: NodeJS.ProcessEnv, toolsDir: string): Locat
   }
 }
 
+const SOURCE_LABEL = { env: "env variable", path: "PATH", project: ".tools" } as const;
+
+/** Envoy must also load a Proxy-Wasm filter (a build without V8 is useless here); undefined when it does. */
+async function envoyProblem(bin: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const check = await checkEnvoyWasm(bin, { env });
+  return check.wasm ? undefined : `cannot load a Proxy-Wasm filter (${check.detail})`;
+}
+
 async function pinnedTool(
   name: "envoy" | "oras",
   pinned: string,
@@ -69,6 +79,7 @@ async function pinnedTool(
   o: { env: NodeJS.ProcessEnv; toolsDir: string; force: boolean },
 ): Promise<ToolOutcome> {
   const required = REQUIRED_TOOLS.has(name);
+  const problem = (bin: string) => (name === "envoy" ? envoyProblem(bin, o.env) : Promise.resolve(undefined));
   const { found, error } = locate(name, o.env, o.toolsDir);
   if (error) return { status: "failed", required, pinned, reason: error };
   let note: string | undefined;
@@ -76,14 +87,22 @@ async function pinnedTool(
     const v = await toolVersion(name, found.path, o.env);
     const outdated = found.source === "project" && v.version !== pinned;
     if (!o.force && !outdated) {
+      const base = { required, path: found.path, source: found.source, version: v.version, pinned };
+      const unusable = await problem(found.path);
+      if (unusable) {
+        const fix = found.source === "project" ? "run `npm run setup -- --force`" : `point ${TOOL_ENV[name]} at one that does, or run \`npm run setup -- --force\` and point ${TOOL_ENV[name]} at .tools/bin/${name}`;
+        return { status: "failed", ...base, reason: `${found.path} (${SOURCE_LABEL[found.source]}) ${unusable}: ${fix}` };
+      }
       const off = v.version === undefined ? v.error : v.version !== pinned ? `not the pinned ${pinned}` : undefined;
-      return { status: "found", required, path: found.path, source: found.source, version: v.version, pinned, note: off };
+      return { status: "found", ...base, note: off };
     }
     if (outdated) note = `replaced ${v.version ?? "an unusable binary"} with the pinned ${pinned}`;
-    else if (found.source !== "project") note = `${found.path} (${found.source === "env" ? "env variable" : "PATH"}) is still found first`;
+    else if (found.source !== "project") note = `${found.path} (${SOURCE_LABEL[found.source]}) is still found first`;
   }
   try {
     const done = await install();
+    const unusable = await problem(done.path);
+    if (unusable) return { status: "failed", required, path: done.path, source: "project", version: done.version, pinned, reason: `the installed ${name} ${unusable}` };
     return { status: "installed", required, path: done.path, source: "project", version: done.version, pinned, note };
   } catch (err) {
     if (!(err instanceof InstallError)) throw err;

