@@ -124,11 +124,12 @@ async function closedPort(): Promise<number> {
 }
 
 describe("push without a usable tool or registry", () => {
-  it("with neither oras nor skopeo on PATH: a clear error saying how to install either; --dry-run still prints ORAS commands", async () => {
+  it("with neither oras nor skopeo found: a clear error saying how to install either; --dry-run still prints ORAS commands", async () => {
     const emptyBin = tempDir("emptybin");
-    const opts = { projectRoot: fx.root, registry: "127.0.0.1:5000/wasm", plainHttp: true, env: { PATH: emptyBin }, log: () => {} };
+    // no env variables, an empty PATH and an empty tools folder (not the project's .tools, which setup fills)
+    const opts = { projectRoot: fx.root, registry: "127.0.0.1:5000/wasm", plainHttp: true, env: { PATH: emptyBin, MESH_FILTERS_TOOLS_DIR: emptyBin }, log: () => {} };
     await expect(pushFilters(opts)).rejects.toThrow(NO_TOOL_MESSAGE);
-    expect(NO_TOOL_MESSAGE).toMatch(/oras\.land.*apt-get install skopeo/);
+    expect(NO_TOOL_MESSAGE).toMatch(/npm run setup.*oras\.land.*apt-get install skopeo/);
     const lines: string[] = [];
     const dry = await pushFilters({ ...opts, dryRun: true, log: (l) => lines.push(l) });
     expect(dry.tool).toBe("oras");
