@@ -1,5 +1,5 @@
 // .ci/run: what CI runs on a fresh clone. It ends with exactly the README's
-// test command, installs only the Debian packages that are missing (as root, or
+// test command (after npm ci, the pinned tools of `npm run setup` and doctor), installs only the Debian packages that are missing (as root, or
 // through non-interactive sudo), and stops with a clear message when it cannot.
 // Run here against stub commands that record how they were called.
 import { spawnSync } from "node:child_process";
@@ -50,27 +50,27 @@ function runWithStubs(s: Stubs) {
 }
 
 describe(".ci/run", () => {
-  it("ends with exactly the README's test command, after npm ci", () => {
+  it("ends with exactly the README's test command, after npm ci and the tool setup", () => {
     const lines = readFileSync(CI_RUN, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
     expect(readmeTestCommand()).toBe("npm test");
     expect(lines.at(-1)).toBe(readmeTestCommand());
-    expect(lines.at(-2)).toBe("npm ci --no-audit --no-fund");
+    expect(lines.slice(-4, -1)).toEqual(["npm ci --no-audit --no-fund", "npm run setup", "node bin/mesh-filters.js doctor"]);
     expect(lines[0]).toBe("set -euo pipefail");
   });
 
   it("with everything installed: no apt-get, then npm ci and the tests (so a second run changes nothing)", () => {
     const r = runWithStubs({ uid: 0 });
     expect(r.code, r.out).toBe(0);
-    expect(r.calls).toEqual(["npm ci --no-audit --no-fund", "npm test"]);
+    expect(r.calls).toEqual(["npm ci --no-audit --no-fund", "npm run setup", "npm test"]);
   });
 
   it("installs only what is missing: as root directly, otherwise through non-interactive sudo", () => {
     const root = runWithStubs({ uid: 0, present: ["git", "docker-registry"] });
     expect(root.code, root.out).toBe(0);
-    expect(root.calls).toEqual(["apt-get update -q", "apt-get install -y -q skopeo", "npm ci --no-audit --no-fund", "npm test"]);
+    expect(root.calls).toEqual(["apt-get update -q", "apt-get install -y -q skopeo", "npm ci --no-audit --no-fund", "npm run setup", "npm test"]);
     const user = runWithStubs({ uid: 1000, sudo: true, present: ["git"] });
     expect(user.code, user.out).toBe(0);
-    expect(user.calls).toEqual(["sudo -n apt-get update -q", "apt-get update -q", "sudo -n apt-get install -y -q docker-registry skopeo", "apt-get install -y -q docker-registry skopeo", "npm ci --no-audit --no-fund", "npm test"]);
+    expect(user.calls).toEqual(["sudo -n apt-get update -q", "apt-get update -q", "sudo -n apt-get install -y -q docker-registry skopeo", "apt-get install -y -q docker-registry skopeo", "npm ci --no-audit --no-fund", "npm run setup", "npm test"]);
   });
 
   it("stops with a clear message when it cannot install, or Node is too old, before running anything", () => {
