@@ -105,7 +105,7 @@ function buildChecks(art: LoadedArtifact, name: string, moduleHex: string, opts:
   const file = opts.filtersJson;
   if (!file || !existsSync(file)) {
     const what = file ? `${file} not found` : "no build/filters.json given";
-    if (ci) return [{ name: BUILD_CHECK, status: "fail", detail: `${what}: in CI (CI=${opts.env?.CI ?? process.env.CI}) an artifact that cannot be checked against a build is not deployable; run \`mesh-filters build\` first or pass --filters (module sha256 ${moduleHex})` }];
+    if (ci) return [{ name: BUILD_CHECK, status: "fail", detail: `${what}: in CI an artifact that cannot be checked against a build is not deployable; run \`mesh-filters build\` first or pass --filters (module sha256 ${moduleHex})` }];
     return [{ name: BUILD_CHECK, status: "warn", detail: `${what}: the module (sha256 ${moduleHex}) was not compared with a build; run \`mesh-filters build\` or pass --filters` }];
   }
   let entries;
