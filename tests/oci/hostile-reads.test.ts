@@ -73,8 +73,10 @@ function gzipBomb(mib: number): Uint8Array {
   return new Uint8Array(Buffer.concat([GZIP_HEADER, body, trailer]));
 }
 
+const made: string[] = [];
 function layoutWith(tag: string, artifact: BuiltArtifact): string {
   const dir = tempDir(`hostile-${tag}`);
+  made.push(dir); // removed afterwards: some hold FIFOs and 1.5 GiB sparse files
   writeLayout(dir, [{ tag, artifact }]);
   return dir;
 }
@@ -100,7 +102,10 @@ beforeAll(async () => {
   reg = await startFakeRegistry();
   cwd = tempDir("hostile-cwd");
 });
-afterAll(async () => reg?.close());
+afterAll(async () => {
+  await reg?.close();
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 describe("hostile layers (tar and gzip)", () => {
   it("a tar entry with a negative size (an 80-byte layer) fails at once, naming the blob", async () => {
