@@ -7,7 +7,8 @@ import { checkBlob, digestOf, type Descriptor } from "./digest.ts";
 import type { Manifest } from "./artifact.ts";
 import { istioExtract, type IstioShape } from "./istio-rules.ts";
 import { assertImageConfig, assertOciDocument } from "./image-spec.ts";
-import { readBlob, resolveTag } from "./layout.ts";
+import { blobPath, readBlob, resolveTag } from "./layout.ts";
+import { resolveLimits, type OciLimits } from "./limits.ts";
 
 export interface RuntimeConfig {
   type?: string;
@@ -52,19 +53,25 @@ export function parseManifest(bytes: Uint8Array, where: string, mediaTypeHint?: 
 
 /**
  * Interprets an already fetched manifest; `blob` must return the verified
- * bytes of a descriptor (it is called for the config and for every layer).
+ * bytes of a descriptor, at most `maxBytes` (it is called for the config and
+ * for every layer). `locate` names where a blob lives, for error messages.
  */
 export function interpretArtifact(
   reference: string,
   manifestBytes: Uint8Array,
-  blob: (d: Descriptor, what: string) => Uint8Array,
+  blob: (d: Descriptor, what: string, maxBytes: number) => Uint8Array,
   mediaTypeHint?: string,
+  opts: { limits?: OciLimits; locate?: (d: Descriptor) => string } = {},
 ): LoadedArtifact {
+  const limits = opts.limits ?? resolveLimits();
   const manifest = parseManifest(manifestBytes, reference, mediaTypeHint);
-  const configBytes = blob(manifest.config, `${reference} config`);
+  const configBytes = blob(manifest.config, `${reference} config`, limits.maxMetadataBytes);
   if (manifest.config.mediaType === MT.ociImageConfig) assertImageConfig(configBytes, manifest, `${reference} config`);
-  const layers = manifest.layers.map((l, i) => ({ mediaType: l.mediaType, bytes: blob(l, `${reference} layer ${i}`) }));
-  const ex = istioExtract(manifest, layers, configBytes, reference);
+  const layers = manifest.layers.map((l, i) => {
+    const what = `${reference} layer ${i}`;
+    return { mediaType: l.mediaType, bytes: blob(l, what, limits.maxBlobBytes), label: `${what} blob ${l.digest}${opts.locate ? ` (${opts.locate(l)})` : ""}` };
+  });
+  const ex = istioExtract(manifest, layers, configBytes, reference, limits);
   const out: LoadedArtifact = {
     reference,
     manifest,
@@ -86,11 +93,26 @@ export function interpretArtifact(
   return out;
 }
 
-/** Loads `<tag>` from an OCI layout, checking every document against the spec and every digest and size on the way. */
-export function readArtifactFromLayout(layoutDir: string, tag: string): LoadedArtifact {
-  const desc = resolveTag(layoutDir, tag);
+export interface ReadLayoutOptions {
+  /** Overrides of the read limits (oci/limits.ts). */
+  limits?: Partial<OciLimits>;
+  /** For the limit environment variables (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Loads `<tag>` from an OCI layout, checking every document against the spec
+ * and every digest and size on the way. Reads only regular files inside the
+ * layout, each within its limit.
+ */
+export function readArtifactFromLayout(layoutDir: string, tag: string, opts: ReadLayoutOptions = {}): LoadedArtifact {
+  const limits = resolveLimits(opts.limits, opts.env);
+  const desc = resolveTag(layoutDir, tag, limits.maxMetadataBytes);
   const reference = `oci:${layoutDir}:${tag}`;
-  const manifestBytes = readBlob(layoutDir, desc, `${reference} manifest`);
+  const manifestBytes = readBlob(layoutDir, desc, `${reference} manifest`, limits.maxMetadataBytes);
   checkBlob(desc, manifestBytes, `${reference} manifest`);
-  return interpretArtifact(reference, manifestBytes, (d, what) => readBlob(layoutDir, d, what), desc.mediaType);
+  return interpretArtifact(reference, manifestBytes, (d, what, max) => readBlob(layoutDir, d, what, max), desc.mediaType, {
+    limits,
+    locate: (d) => blobPath(layoutDir, d.digest),
+  });
 }

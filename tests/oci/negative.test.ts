@@ -187,7 +187,7 @@ registrySuite("failures against a real registry", () => {
   });
 
   it("a tampered blob in the registry's storage is caught by digest", async () => {
-    const ref = `${reg.host}/wasm/tampered:1`;
+    const ref = `${reg.host}/tampered/header-auth:1`; // the repository names the filter verify expects
     const layout = path.join(tempDir("tamper-src"), "oci");
     const art = packageFilters({ projectRoot: fx.root, outDir: layout, env: {} }).artifacts.find((a) => a.tag === "header-auth-compat")!.artifact;
     await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", `oci:${layout}:header-auth-compat`, `docker://${ref}`]);
