@@ -28,9 +28,13 @@ let pkg: PackageResult;
 let reg: FakeRegistry;
 let cwd: string;
 
-/** An image whose only layer is `layer` (compat shape, so Istio's rules gunzip and untar it). */
+/**
+ * An image whose only layer is `layer` (compat shape, so Istio's rules gunzip
+ * and untar it). Its config lists one DiffID, as the image-spec asks; nobody
+ * can hash a hostile layer's uncompressed bytes, so the value is a placeholder.
+ */
 function compatImage(layer: Uint8Array): BuiltArtifact {
-  const cfg = enc.encode(JSON.stringify({ architecture: "wasm", os: "wasi", config: {}, rootfs: { type: "layers", diff_ids: [] } }));
+  const cfg = enc.encode(JSON.stringify({ architecture: "wasm", os: "wasi", config: {}, rootfs: { type: "layers", diff_ids: [`sha256:${"0".repeat(64)}`] } }));
   return finish("hostile", "compat", { schemaVersion: 2, mediaType: MT.ociManifest, config: descriptor(MT.ociImageConfig, cfg), layers: [descriptor(MT.ociLayerTarGzip, layer)] }, [cfg, layer]);
 }
 

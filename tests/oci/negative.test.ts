@@ -191,13 +191,14 @@ registrySuite("failures against a real registry", () => {
     const layout = path.join(tempDir("tamper-src"), "oci");
     const art = packageFilters({ projectRoot: fx.root, outDir: layout, env: {} }).artifacts.find((a) => a.tag === "header-auth-compat")!.artifact;
     await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", `oci:${layout}:header-auth-compat`, `docker://${ref}`]);
-    expect((await verifyArtifact(ref, { plainHttp: true })).ok).toBe(true);
+    const filtersJson = path.join(fx.root, "build", "filters.json");
+    expect((await verifyArtifact(ref, { plainHttp: true, filtersJson })).ok).toBe(true);
     const hex = art.manifest.layers[0]!.digest.slice(7);
     const data = path.join(reg.storage, "docker", "registry", "v2", "blobs", "sha256", hex.slice(0, 2), hex, "data");
     const bytes = readFileSync(data);
     bytes[bytes.length - 3] ^= 0xff;
     writeFileSync(data, bytes);
-    const r = await verifyArtifact(ref, { plainHttp: true });
+    const r = await verifyArtifact(ref, { plainHttp: true, filtersJson });
     expect(r.ok).toBe(false);
     expect(r.checks[0]!.detail).toMatch(/layer 0: digest mismatch/);
   });
