@@ -118,14 +118,18 @@ export function runnerBootstrap(c: RunnerConfig): { bootstrap: Record<string, un
       accessLog: [fenceAccessLog(c.logPath)],
     }),
   }));
+  // Any xDS subscription, a file-based one included, needs a node id and cluster (seen in 1.40.0:
+  // "node 'id' and 'cluster' are required"); Istio's sidecars always have both.
+  const node = c.delivery === "ecds" ? { ...c.proxy.node, id: c.proxy.node?.id || c.proxy.name, cluster: c.proxy.node?.cluster || c.proxy.name } : c.proxy.node;
   const bootstrap = staticBootstrap({
-    node: c.proxy.node,
+    node,
     admin: adminConfig("127.0.0.1", 0),
     statsConfig: statsConfig(c.proxy.statsTags ?? [], {
       // The fence listener's own stats stay out of /stats/prometheus.
       stats_matcher: { exclusion_list: { patterns: [{ prefix: `http.${FENCE_LISTENER}.` }, { prefix: `listener.${FENCE_LISTENER}.` }] } },
     }),
     listeners,
+    extra: { stats_flush_on_admin: true },
     clusters: [...clusters.values()].map((cl) => singleEndpointCluster({
       name: cl.name, host: "127.0.0.1", port: c.upstreamPort, filterMetadata: cl.filterMetadata, protocolOptions: DOWNSTREAM_PROTOCOL,
     })),

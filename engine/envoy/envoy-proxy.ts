@@ -154,14 +154,7 @@ export class EnvoyProxy {
    */
   async fence(timeoutMs = 15_000): Promise<StreamWindow> {
     const id = String(++this.fenceCount);
-    await new Promise<void>((resolve, reject) => {
-      const req = http.request({ host: "127.0.0.1", port: this.fencePort, path: "/", agent: this.fenceAgent, headers: { [FENCE_HEADER]: id } }, (res) => {
-        res.resume();
-        res.on("end", () => resolve());
-      });
-      req.on("error", reject);
-      req.end();
-    });
+    await this.fenceRequest(id);
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
       const start = this.events.length;
@@ -177,6 +170,18 @@ export class EnvoyProxy {
     }
   }
 
+  /** A request through the fence listener: once answered, the worker has handled everything before it. */
+  private fenceRequest(id: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const req = http.request({ host: "127.0.0.1", port: this.fencePort, path: "/", agent: this.fenceAgent, headers: { [FENCE_HEADER]: id } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve());
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
   private window(events: LogEvent[]): StreamWindow {
     const w: StreamWindow = { access: [], logs: [] };
     for (const e of events) {
@@ -189,7 +194,17 @@ export class EnvoyProxy {
     return w;
   }
 
+  /**
+   * `/stats/prometheus` with the histograms up to date. Envoy shows a histogram
+   * sample only after a stats flush merged the workers' histograms (every 5 s
+   * by default); with stats_flush_on_admin an admin stats request starts that
+   * merge but answers before it ends (seen in 1.40.0). So: start the merge,
+   * let the worker run it (a fence request), then read.
+   */
   async prometheus(): Promise<string> {
+    await this.process.admin200("/stats?filter=^$");
+    await this.fenceRequest("metrics");
+    await sleep(5);
     return this.process.admin200("/stats/prometheus");
   }
 

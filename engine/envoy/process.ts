@@ -163,8 +163,12 @@ export class EnvoyProcess {
   }
 
   private failure(what: string): EnvoyStartFailure {
-    const tail = this.logTail();
-    return new EnvoyStartFailure(`${this.launch.name}: ${what}\n--- Envoy log (last ${tail.length} lines):\n${tail.join("\n")}`, tail);
+    const tail = this.logTail(400);
+    // Envoy's startup is chatty (every extension at info); what explains a failure is at warning and above.
+    const telling = tail.filter((l) => /\]\[(warning|error|critical)\]\[/.test(l) || !l.startsWith("["));
+    const shown = [...telling, ...tail.slice(-3).filter((l) => !telling.includes(l))];
+    return new EnvoyStartFailure(
+      `${this.launch.name}: ${what}\n--- Envoy's warnings and errors, and its last lines (${this.launch.logPath}):\n${shown.join("\n")}`, tail);
   }
 
   private async waitReady(): Promise<void> {

@@ -28,7 +28,7 @@ export class RecordingUpstream {
   constructor() {
     this.h1 = http.createServer({ keepAliveTimeout: 600_000, requestTimeout: 0 }, (req, res) => void this.onH1(req, res));
     this.h2 = http2.createServer();
-    this.h2.on("stream", (stream, _headers, _flags, raw) => void this.onH2(stream, raw as unknown as string[]));
+    this.h2.on("stream", (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => void this.onH2(stream, raw));
     this.tcp = net.createServer((socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
