@@ -79,6 +79,18 @@ export function checkTopology(t: Topology): void {
   }
 }
 
+/**
+ * `xds.cluster_metadata` given as Envoy's Metadata JSON (`{"filter_metadata": {...}}`, what the
+ * Envoy engine puts on a cluster) is served as Envoy serializes it: the Metadata message.
+ */
+function envoyShaped(p: Stream["properties"]): Stream["properties"] {
+  const m = p?.["xds.cluster_metadata"] as Record<string, unknown> | undefined;
+  if (!m || typeof m !== "object" || m instanceof Uint8Array || Object.keys(m).join() !== "filter_metadata") return p;
+  const fm = m.filter_metadata;
+  if (!fm || typeof fm !== "object" || Array.isArray(fm)) return p;
+  return { ...p, "xds.cluster_metadata": encodeFilterMetadata(fm as Record<string, Record<string, unknown>>) };
+}
+
 function hop(proxy: string, r: SendResult, keys: readonly string[] | undefined): HopResult {
   return {
     proxy, status: r.response.status, details: r.response.details, local: r.response.local,
@@ -115,7 +127,7 @@ export class HostDeployment implements Deployment {
       results[i] = r;
       return r;
     };
-    const client = await through(0, stream.request, stream.properties);
+    const client = await through(0, stream.request, envoyShaped(stream.properties));
     const hops: HopResult[] = [];
     for (let i = 0; i < results.length; i++) {
       const r = results[i];
