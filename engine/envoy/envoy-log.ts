@@ -5,7 +5,7 @@
 // proxy_on_done/on_delete lines (observed in 1.40.0: those come after the
 // access-log line). A "fence" request on a listener of its own marks the end
 // of everything a stream wrote (engine/envoy/deployment.ts).
-import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, watch, type FSWatcher } from "node:fs";
 import type { LogEntry, LogLevel } from "../types.ts";
 
 /** Marks our JSON access-log lines: `{"mwf":"stream",...}` and `{"mwf":"fence","id":...}`. */
@@ -30,6 +30,7 @@ export class LogTail {
 
   /** The complete lines written since the last call. */
   readLines(): string[] {
+    this.readAt = this.changes;
     if (this.fd === undefined) {
       if (!existsSync(this.path)) return [];
       this.fd = openSync(this.path, "r");
@@ -48,7 +49,42 @@ export class LogTail {
     return lines;
   }
 
+  private watcher: FSWatcher | undefined;
+  private wake: (() => void) | undefined;
+  /** Change events seen, and how many had been seen at the last read (a change between the two is not lost). */
+  private changes = 0;
+  private readAt = -1;
+
+  /**
+   * Resolves when the file changes (inotify), or after `ms` at the latest
+   * (a fallback should an event be missed). Waiting on the kernel rather than
+   * on timers keeps a stream's round trip near Envoy's own latency.
+   */
+  changed(ms: number): Promise<void> {
+    if (!this.watcher && existsSync(this.path)) {
+      this.watcher = watch(this.path, { persistent: false }, () => {
+        this.changes++;
+        const w = this.wake;
+        this.wake = undefined;
+        w?.();
+      });
+    }
+    if (this.changes !== this.readAt && this.readAt >= 0 && this.watcher) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
   close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }

@@ -156,7 +156,7 @@ export class EnvoyProxy {
     const id = String(++this.fenceCount);
     await this.fenceRequest(id);
     const deadline = Date.now() + timeoutMs;
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       const start = this.events.length;
       parseLines(this.tail.readLines(), this.events);
       for (let i = start; i < this.events.length; i++) {
@@ -166,7 +166,7 @@ export class EnvoyProxy {
       if (Date.now() > deadline) {
         throw new Error(`${this.spec.name}: the fence's access-log line did not reach ${this.tail.path} within ${timeoutMs} ms\n${this.process.logTail(20).join("\n")}`);
       }
-      await sleep(attempt < 3 ? 0 : Math.min(5, attempt - 2));
+      await this.tail.changed(20);
     }
   }
 
