@@ -12,6 +12,7 @@ export function streamResult(
   response: Omit<ResponseOutput, "local" | "details">,
   hops: HopResult[],
   upstreamRequest: UpstreamRequest | null,
+  reset = false,
 ): StreamResult {
   const first = hops[0];
   if (!first) throw new Error("a stream result needs the first proxy's result");
@@ -28,6 +29,7 @@ export function streamResult(
     filterState: first.filterState,
     logs: first.logs,
     hops,
+    ...(reset ? { reset } : {}),
   };
 }
 

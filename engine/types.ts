@@ -144,6 +144,8 @@ export interface StreamResult {
   logs: LogEntry[];
   /** One per proxy the stream reached, client side first. */
   hops: HopResult[];
+  /** The client's stream was reset instead of answered (`response.status` is then 0). */
+  reset?: boolean;
 }
 
 export interface EngineInfo {

@@ -18,7 +18,7 @@ import {
 import { checkFilterStateKey, readAccessRecord } from "./access-log.ts";
 import type { WasmDelivery } from "./bootstrap.ts";
 import { EnvoyProxy, type StreamWindow } from "./envoy-proxy.ts";
-import { EnvoyClient, proxyProtocolHeader } from "./http-client.ts";
+import { EnvoyClient, isReset, proxyProtocolHeader, type ClientResponse } from "./http-client.ts";
 import { RecordingUpstream } from "./upstream-server.ts";
 
 export interface EnvoyEngineOptions {
@@ -151,7 +151,15 @@ export class EnvoyDeployment implements Deployment {
     }
     const proxyHeader = plan.source ? proxyProtocolHeader(plan.source, plan.destination ?? { ip: "127.0.0.1", port: listener.port }) : undefined;
     this.upstream.expect(stream.upstream);
-    const res = await this.client.send({ port: listener.port, protocol: clientProtocol(stream, plan), proxyHeader }, stream.request);
+    let res: ClientResponse & { reset?: boolean };
+    try {
+      res = await this.client.send({ port: listener.port, protocol: clientProtocol(stream, plan), proxyHeader }, stream.request);
+    } catch (e) {
+      // Envoy reset the stream (an HTTP/2 request its codec refuses, a module's proxy_close_stream):
+      // a result like the host's reset one; the access log still says why.
+      if (!isReset(e)) throw e;
+      res = { status: 0, headers: [], body: Buffer.alloc(0), trailers: [], reset: true };
+    }
     const windows = await Promise.all(this.proxies.map((p) => p.fence()));
     const received = this.upstream.take();
     const hops: HopResult[] = [];
@@ -162,9 +170,10 @@ export class EnvoyDeployment implements Deployment {
     if (!hops.length) throw new Error(`${first.spec.name}: no access-log line for the stream (status ${res.status}); see its log:\n${first.process.logTail(20).join("\n")}`);
     const headers = res.headers.filter(([k]) => k !== ":status");
     return streamResult(
-      { status: res.status, headers: [[":status", String(res.status)], ...headers], body: res.body, ...(res.trailers.length ? { trailers: res.trailers } : {}) },
+      { status: res.status, headers: res.reset ? [] : [[":status", String(res.status)], ...headers], body: res.body, ...(res.trailers.length ? { trailers: res.trailers } : {}) },
       hops,
       received[received.length - 1] ?? null,
+      res.reset,
     );
   }
 

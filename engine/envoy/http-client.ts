@@ -26,6 +26,12 @@ export interface Destination {
   proxyHeader?: string;
 }
 
+/** The error of a stream Envoy reset (HTTP/2 RST_STREAM, HTTP/1.1 connection closed before an answer). */
+export function isReset(e: unknown): boolean {
+  const err = e as NodeJS.ErrnoException;
+  return ["ERR_HTTP2_STREAM_ERROR", "ECONNRESET", "ERR_HTTP2_STREAM_CANCEL"].includes(err?.code ?? "") || /socket hang up|without a response/.test(err?.message ?? "");
+}
+
 export function proxyProtocolHeader(src: { ip: string; port: number }, dst: { ip: string; port: number }): string {
   const family = src.ip.includes(":") ? "TCP6" : "TCP4";
   return `PROXY ${family} ${src.ip} ${dst.ip} ${src.port} ${dst.port}\r\n`;

@@ -134,7 +134,7 @@ export class HostDeployment implements Deployment {
       if (r) hops.push(hop(this.proxies[i]!.spec.name, r, keys));
     }
     const { local: _local, details: _details, ...response } = client.response;
-    return streamResult(response, hops, results[last]?.upstreamRequest ?? null);
+    return streamResult(response, hops, results[last]?.upstreamRequest ?? null, client.reset);
   }
 
   private proxy(name: string): HostProxy {

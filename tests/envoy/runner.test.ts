@@ -51,6 +51,20 @@ envoySuite("add-header through the runner", () => {
     expect(header(r.response.headers, "x-hello")).toBe("world");
   });
 
+  it("carries the HCM hardening of every generated configuration (deploy/path-hardening.ts)", async () => {
+    const send = (headers: [string, string][]) => envoy().send({ request: { headers } });
+    const merged = await send([[":path", "/a/../b//c"]]);
+    expect(header(merged.upstreamRequest!.headers, ":path")).toBe("/b/c");
+    const escaped = await send([[":path", "/a%2Fb"]]);
+    expect(escaped.response).toMatchObject({ status: 400, local: true, details: "path_normalization_failed" });
+    expect(escaped.upstreamRequest).toBeNull();
+    const underscore = await send([[":path", "/"], ["x_auth_principal", "admin"]]);
+    expect(underscore.response).toMatchObject({ status: 400, details: "http1.unexpected_underscore" });
+    // Over HTTP/2 Envoy resets the stream instead of answering: a reset result, as the host gives one.
+    const h2 = await send([[":path", "/"], ["content-type", "application/grpc"], ["x_auth_principal", "admin"]]);
+    expect(h2).toMatchObject({ reset: true, response: { status: 0, local: true, details: "http2.unexpected_underscore" }, upstreamRequest: null });
+  });
+
   it("reads Envoy's own /stats/prometheus", async () => {
     const prom = await envoy().prometheus("edge");
     expect(prom).toMatch(/^envoy_http_downstream_rq_total\{envoy_http_conn_manager_prefix="inbound"\} \d+$/m);
