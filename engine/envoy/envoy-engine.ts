@@ -157,7 +157,11 @@ export class EnvoyDeployment implements Deployment {
     } catch (e) {
       // Envoy reset the stream (an HTTP/2 request its codec refuses, a module's proxy_close_stream):
       // a result like the host's reset one; the access log still says why.
-      if (!isReset(e)) throw e;
+      if (!isReset(e)) {
+        // Whatever the proxies wrote for this stream must not end up in the next one's window.
+        await Promise.allSettled(this.proxies.map((p) => p.fence()));
+        throw e;
+      }
       res = { status: 0, headers: [], body: Buffer.alloc(0), trailers: [], reset: true };
     }
     const windows = await Promise.all(this.proxies.map((p) => p.fence()));

@@ -81,12 +81,16 @@ envoySuite("mesh-filters run --engine envoy", () => {
     writeFileSync(probe, await probeModule());
     const requests = file("probe.jsonl", `${JSON.stringify({ request: { headers: [[":path", "/"]] }, properties: { "xds.listener_direction": 1 } })}\n`);
     const tags = file("tags.json", JSON.stringify([{ tag_name: "reporter", regex: "(reporter=\\.=(.*?);\\.;)" }]));
-    const args = ["--plugin", probe, "--requests", requests, "--filter-state", "wasm.bin", "--filter-state", "wasm.dir", "--stats-tags", tags, "--metrics", "prometheus"];
+    const node = file("node.json", JSON.stringify({ id: "sidecar~10.0.0.1~probe.ns~ns.svc.cluster.local", cluster: "probe.ns", metadata: { NAMESPACE: "ns" } }));
+    const args = ["--plugin", probe, "--requests", requests, "--filter-state", "wasm.bin", "--filter-state", "wasm.dir", "--filter-state", "wasm.node",
+      "--node", node, "--stats-tags", tags, "--metrics", "prometheus"];
     const host = await run(args);
     const envoy = await run([...args, "--engine", "envoy"]);
     expect(envoy.code, envoy.stderr).toBe(0);
     const first = (out: string) => JSON.parse(out.split("\n")[0]!);
-    expect(first(envoy.stdout).filterState).toEqual({ "wasm.bin": "base64:AP8BIgo=", "wasm.dir": "base64:AQAAAAAAAAA=" });
+    expect(first(envoy.stdout).filterState).toEqual({
+      "wasm.bin": "base64:AP8BIgo=", "wasm.dir": "base64:AQAAAAAAAAA=", "wasm.node": "sidecar~10.0.0.1~probe.ns~ns.svc.cluster.local",
+    });
     expect(first(envoy.stdout).filterState).toEqual(first(host.stdout).filterState);
     expect(first(envoy.stdout).logs).toEqual(first(host.stdout).logs);
     expect(first(envoy.stdout).logs.map((l: any) => `${l.level} ${l.plugin} ${l.message}`)).toEqual(["info probe request headers", "info probe on log", "warn probe on done"]);

@@ -156,6 +156,16 @@ envoySuite("what the runner maps and reads back", () => {
     expect(prom).toMatch(/^probe_size_sum\{\} \d+/m);
   });
 
+  it("a proxy's log level is Envoy's wasm log level: lines below it are dropped", async () => {
+    const quiet = await startEnvoy({ proxies: [{ name: "quiet", logLevel: "warn", plugins: [plugin()] }] });
+    try {
+      const r = await quiet.send({ request: { headers: [[":path", "/"]] } });
+      expect(r.logs).toEqual([{ level: "warn", plugin: "probe", message: "on done" }]);
+    } finally {
+      await quiet.stop();
+    }
+  });
+
   it("logs(proxy) is Envoy's log file", () => {
     const log = envoy().logs("sidecar");
     expect(log).toContain("wasm log probe probe_root probe_vm: request headers");
