@@ -14,7 +14,7 @@ const DIRECTION = { inbound: 1, outbound: 2 } as const;
 
 export const HOST_ENGINE_INFO: EngineInfo = {
   name: "host",
-  version: `mesh-wasm-filters host on Node ${process.version} (V8 ${process.versions.v8})`,
+  version: `Node ${process.version}, V8 ${process.versions.v8}`,
 };
 
 /** The attributes Envoy derives from a listener and its cluster, as host properties. */
