@@ -45,7 +45,7 @@ export function listenerKey(direction: Direction | undefined, cluster: ClusterSp
   return canonical([direction ?? "", cluster.name, cluster.filterMetadata ?? null]);
 }
 
-async function moduleBytes(m: Uint8Array | string): Promise<Uint8Array> {
+function moduleBytes(m: Uint8Array | string): Uint8Array {
   return typeof m === "string" ? readFileSync(m) : m;
 }
 
@@ -74,7 +74,7 @@ export class EnvoyProxy {
     for (const p of spec.plugins) {
       let bytes: Uint8Array;
       try {
-        bytes = await moduleBytes(p.module);
+        bytes = moduleBytes(p.module);
       } catch (e) {
         throw new StartError(`${spec.name}: plugin ${p.name}: cannot read module ${String(p.module)}: ${(e as Error).message}`, spec.name, p.name, []);
       }
@@ -101,9 +101,9 @@ export class EnvoyProxy {
     for (const f of ecdsFiles) writeFileSync(f.path, stringify(f.content, { lineWidth: 0 }));
     const configPath = path.join(dir, "envoy.yaml");
     writeFileSync(configPath, stringify(bootstrap, { lineWidth: 0, aliasDuplicateObjects: false }));
-    let process: EnvoyProcess;
+    let envoy: EnvoyProcess;
     try {
-      process = await EnvoyProcess.start({
+      envoy = await EnvoyProcess.start({
         name: spec.name, bin: l.bin, configPath, adminAddressPath: path.join(dir, "admin-address.txt"), logPath,
         consolePath: path.join(dir, "console.log"), concurrency: l.concurrency, wasmLogLevel: ENVOY_LEVEL[spec.logLevel ?? "info"] ?? "info",
         readyTimeoutMs: l.readyTimeoutMs,
@@ -116,7 +116,7 @@ export class EnvoyProxy {
       throw e;
     }
     try {
-      const status = JSON.parse(await process.admin200("/listeners?format=json")) as {
+      const status = JSON.parse(await envoy.admin200("/listeners?format=json")) as {
         listener_statuses: { name: string; local_address: { socket_address: { port_value: number } } }[];
       };
       const port = (name: string) => {
@@ -125,14 +125,14 @@ export class EnvoyProxy {
         return s.local_address.socket_address.port_value;
       };
       const proxy = new EnvoyProxy(
-        spec, process, listeners.map((x) => ({ ...x, port: port(x.name) })), port(FENCE_LISTENER), new LogTail(logPath),
+        spec, envoy, listeners.map((x) => ({ ...x, port: port(x.name) })), port(FENCE_LISTENER), new LogTail(logPath),
         new PluginLogMapper(spec.plugins.map((p) => ({ name: p.name, rootId: p.rootId ?? "", vmId: p.vmId ?? "" }))),
       );
       // Startup lines (configure logs of every worker) are nobody's stream.
       await proxy.fence();
       return proxy;
     } catch (e) {
-      await process.stop();
+      await envoy.stop();
       throw e;
     }
   }
