@@ -4,17 +4,14 @@ import { checkBlob } from "./digest.ts";
 import { interpretArtifact, parseManifest, type LoadedArtifact } from "./artifact-reader.ts";
 import { parseReference } from "./reference.ts";
 import { RegistryClient, type RegistryClientOptions } from "./registry-client.ts";
-import type { OciSchemas } from "./schema.ts";
 
-export interface PullOptions extends RegistryClientOptions {
-  schemas?: OciSchemas;
-}
+export type PullOptions = RegistryClientOptions;
 
 export async function pullArtifact(reference: string, opts: PullOptions = {}): Promise<LoadedArtifact> {
   const ref = parseReference(reference);
   const client = new RegistryClient(ref.registry, opts);
   const { bytes, mediaType } = await client.getManifest(ref.repository, ref.digest ?? ref.tag!);
-  const manifest = parseManifest(bytes, reference, opts.schemas, mediaType);
+  const manifest = parseManifest(bytes, reference, mediaType);
   const blobs = new Map<string, Uint8Array>();
   for (const [i, d] of [manifest.config, ...manifest.layers].entries()) {
     if (!blobs.has(d.digest)) blobs.set(d.digest, await client.getBlob(ref.repository, d, `${reference} ${i === 0 ? "config" : `layer ${i - 1}`}`));
@@ -27,7 +24,6 @@ export async function pullArtifact(reference: string, opts: PullOptions = {}): P
       checkBlob(d, b, what);
       return b;
     },
-    opts.schemas,
     mediaType,
   );
 }

@@ -1,21 +1,5 @@
-// Finding and running the external push tools (ORAS, skopeo).
+// Running the external push tools (ORAS, skopeo); tools/locate.ts finds them.
 import { spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
-import path from "node:path";
-
-export function which(cmd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, cmd);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      /* keep looking */
-    }
-  }
-  return undefined;
-}
 
 export interface RunResult {
   code: number;

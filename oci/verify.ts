@@ -12,7 +12,6 @@ import { pullArtifact } from "./pull.ts";
 import { readFiltersJson } from "./filters-json.ts";
 import { LAYOUT_FILE } from "./layout.ts";
 import type { Credentials } from "./auth.ts";
-import type { OciSchemas } from "./schema.ts";
 
 /** Same signature as scripts/lib/abi-surface.ts `checkAbiSurface`: problems, empty when fine. */
 export type AbiChecker = (bytes: Uint8Array, moduleName: string) => string[];
@@ -22,7 +21,6 @@ export interface VerifyOptions {
   credentials?: Credentials;
   authFile?: string;
   env?: NodeJS.ProcessEnv;
-  schemas?: OciSchemas;
   /** build/filters.json to compare the module against; when absent or missing on disk the check is skipped. */
   filtersJson?: string;
   /** When absent the ABI check is reported as skipped. */
@@ -74,8 +72,8 @@ export async function verifyArtifact(target: string, opts: VerifyOptions = {}): 
   try {
     layout = parseLayoutTarget(target);
     art = layout
-      ? readArtifactFromLayout(layout.dir, layout.tag, { schemas: opts.schemas })
-      : await pullArtifact(target, { plainHttp: opts.plainHttp, credentials: opts.credentials, authFile: opts.authFile, env: opts.env, schemas: opts.schemas });
+      ? readArtifactFromLayout(layout.dir, layout.tag)
+      : await pullArtifact(target, { plainHttp: opts.plainHttp, credentials: opts.credentials, authFile: opts.authFile, env: opts.env });
   } catch (err) {
     if (err instanceof IstioRejection) {
       checks.push({ name: "fetch, schema, digests and sizes", status: "pass", detail: "every blob matches its descriptor" });

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { formatReport, resolveSchemas, verifyArtifact, type AbiChecker } from "../../oci/index.ts";
+import { formatReport, verifyArtifact, type AbiChecker } from "../../oci/index.ts";
 import { credentialsFromFlags } from "../../oci/cli-args.ts";
 
 export const summary = "check an artifact in a registry or layout against Istio's rules, build/filters.json and the ABI surface";
@@ -53,7 +53,6 @@ export async function run(argv: string[]): Promise<number> {
     plainHttp: values["plain-http"],
     credentials: await credentialsFromFlags(values.username, values["password-stdin"]),
     filtersJson: path.resolve(root, values.filters ?? "build/filters.json"),
-    schemas: resolveSchemas(root),
     abiCheck: await loadAbiChecker(),
   });
   (report.ok ? console.log : console.error)(formatReport(report));

@@ -1,7 +1,7 @@
 // Runs the real `mesh-filters` CLI in a child process.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { REPO_ROOT, SCHEMA_DIR } from "./fixture-project.ts";
+import { REPO_ROOT } from "./fixture-project.ts";
 
 export interface CliResult {
   code: number;
@@ -14,7 +14,7 @@ export function cli(args: string[], opts: { cwd: string; input?: string; env?: N
     cwd: opts.cwd,
     input: opts.input ?? "",
     encoding: "utf8",
-    env: { ...process.env, OCI_SCHEMA_DIR: SCHEMA_DIR, SOURCE_DATE_EPOCH: "", ...opts.env },
+    env: { ...process.env, SOURCE_DATE_EPOCH: "", ...opts.env },
     timeout: 120_000,
   });
   return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
