@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { requireTool } from "../../tools/locate.ts";
+import { parseVersion } from "../../tools/versions.ts";
 import { OUR_FILTER_STATE_KEYS } from "../filter-state.ts";
 import { checkTopology } from "../host/host-engine.ts";
 import { clusterFromPlan, planStream, UnproducibleProperty, type ClientProtocol, type StreamPlan } from "../properties.ts";
@@ -36,12 +37,12 @@ export interface EnvoyEngineOptions {
 
 const versions = new Map<string, string>();
 
-/** `envoy --version` → "1.40.0". */
+/** `envoy --version` → "1.40.0" (tools/versions.ts reads it), once per binary. */
 export function envoyVersion(bin: string): string {
   let v = versions.get(bin);
   if (!v) {
     const out = execFileSync(bin, ["--version"], { encoding: "utf8", timeout: 30_000 });
-    v = /\/(\d+\.\d+\.\d+(?:-[\w.]+)?)\//.exec(out)?.[1] ?? out.trim();
+    v = parseVersion("envoy", out) ?? out.trim();
     versions.set(bin, v);
   }
   return v;

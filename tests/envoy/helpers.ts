@@ -4,46 +4,26 @@
 // always stopped, whatever the test does.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
-import { locateTool, installHint } from "../../tools/locate.ts";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { EnvoyEngine, envoyVersion, type EnvoyDeployment, type EnvoyEngineOptions } from "../../engine/envoy/envoy-engine.ts";
 import type { PluginSpec, Topology } from "../../engine/types.ts";
 import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
+import { findTools, toolSuite } from "../support/real-tools.ts";
 
-function findEnvoy(): { path?: string; problem?: string } {
-  try {
-    const found = locateTool("envoy");
-    return found ? { path: found.path } : { problem: `Envoy not found: ${installHint("envoy")}` };
-  } catch (e) {
-    return { problem: (e as Error).message };
-  }
-}
-
-const located = findEnvoy();
 /** The Envoy binary the suites run (ENVOY_BIN, PATH, then .tools/bin), or undefined. */
-export const ENVOY_BIN = located.path;
+export const ENVOY_BIN = findTools(["envoy"]).found.envoy?.path;
 export const ENVOY_VERSION = ENVOY_BIN ? envoyVersion(ENVOY_BIN) : undefined;
 
 /** Every real-Envoy suite's name starts with this; tests/summary-reporter.ts counts their tests. */
 export const REAL_ENVOY = "real Envoy";
 
 /**
- * describe() for suites that need Envoy: named `real Envoy <version>: <name>`;
- * skipped with the reason on a machine without Envoy, failing under CI=true.
+ * describe() for suites that need Envoy (tests/support/real-tools.ts toolSuite),
+ * named `real Envoy <version>: <name>`: skipped with the reason on a machine
+ * without Envoy, failing under CI=true.
  */
 export function envoySuite(name: string, fn: () => void): void {
-  if (ENVOY_BIN) {
-    describe(`${REAL_ENVOY} ${ENVOY_VERSION}: ${name}`, fn);
-  } else if (process.env.CI) {
-    describe(`${REAL_ENVOY}: ${name}`, () => {
-      it("needs Envoy", () => {
-        throw new Error(`${located.problem}; CI must install it (.ci/run)`);
-      });
-    });
-  } else {
-    console.warn(`[skipped] ${name}: ${located.problem}`);
-    describe.skip(`${REAL_ENVOY}: ${name} [SKIPPED: ${located.problem}]`, fn);
-  }
+  toolSuite(`${REAL_ENVOY}${ENVOY_VERSION ? ` ${ENVOY_VERSION}` : ""}: ${name}`, ["envoy"], fn);
 }
 
 export function envoyEngine(options: EnvoyEngineOptions = {}): EnvoyEngine {
