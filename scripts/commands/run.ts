@@ -9,7 +9,6 @@ import { createEngine, ENGINE_NAMES } from "../../engine/index.ts";
 import { planStream, UnproducibleProperty, PRODUCIBLE, clusterFromPlan } from "../../engine/properties.ts";
 import { canonical } from "../../engine/envoy/bootstrap.ts";
 import { checkFilterStateKey } from "../../engine/envoy/access-log.ts";
-import { OUR_FILTER_STATE_KEYS } from "../../engine/filter-state.ts";
 import { StartError, type EngineName, type ListenerShape, type PluginSpec, type Stream, type StreamResult, type Topology } from "../../engine/types.ts";
 
 export const summary = "run JSON Lines requests through a chain of Wasm plugins, in the Envoy-faithful host or in real Envoy";
@@ -223,7 +222,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const topology: Topology = {
     proxies: [{ name: "proxy", node, statsTags, logLevel: opts.logLevel, plugins, alternatives }],
-    filterStateKeys: opts.filterState ?? (opts.engine === "envoy" ? [...OUR_FILTER_STATE_KEYS] : undefined),
+    // Unset: each engine's default (Envoy: the keys our filters set; the host: every key).
+    filterStateKeys: opts.filterState,
   };
   let deployment;
   try {
