@@ -1,8 +1,8 @@
 // The pieces of an Envoy v3 configuration the project generates, in one place:
 // the plain-Envoy bootstrap of examples/envoyfilter/envoy/envoy.yaml
 // (deploy/envoy-bootstrap.ts), the Istio EnvoyFilter forms' Wasm filter
-// (deploy/envoyfilter.ts) and the Envoy runner's bootstraps (engine/envoy/)
-// are all assembled from these, so a change here reaches every one of them.
+// (deploy/envoyfilter.ts), the Envoy runner's bootstraps (engine/envoy/) and
+// doctor's Wasm probe (tools/envoy-wasm-check.ts) are all assembled from these, so a change here reaches every one of them.
 // Field names follow the v3 protos (facts §2: wasm.proto, listener.proto,
 // http_connection_manager.proto, cluster.proto, bootstrap.proto).
 import { isIP } from "node:net";
@@ -87,6 +87,11 @@ export const ROUTER_FILTER = { name: ROUTER, typed_config: { "@type": ROUTER_TYP
 /** A route configuration that sends everything to one cluster. */
 export function routeAllTo(name: string, cluster: string): Record<string, unknown> {
   return { name, virtual_hosts: [{ name: "backend", domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster } }] }] };
+}
+
+/** A route configuration that answers everything itself with `status` (no cluster). */
+export function directResponseRoute(name: string, status: number): Record<string, unknown> {
+  return { name, virtual_hosts: [{ name, domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status } }] }] };
 }
 
 /**
@@ -182,7 +187,7 @@ export interface NodeFields {
 /** A static bootstrap: node, admin, stats_config, then the listeners and clusters. */
 export function staticBootstrap(o: {
   node?: NodeFields;
-  admin: Record<string, unknown>;
+  admin?: Record<string, unknown>;
   statsConfig?: Record<string, unknown>;
   listeners: Record<string, unknown>[];
   clusters: Record<string, unknown>[];
@@ -190,7 +195,7 @@ export function staticBootstrap(o: {
 }): Record<string, unknown> {
   return {
     ...(o.node ? { node: o.node } : {}),
-    admin: o.admin,
+    ...(o.admin ? { admin: o.admin } : {}),
     ...(o.statsConfig ? { stats_config: o.statsConfig } : {}),
     static_resources: { listeners: o.listeners, clusters: o.clusters },
     ...o.extra,

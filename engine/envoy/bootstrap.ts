@@ -8,7 +8,7 @@
 // listeners, a fence listener (engine/envoy/envoy-log.ts), and clusters that
 // speak the downstream's protocol.
 import {
-  adminConfig, ecdsDiscoveryResponse, fileEcdsHttpFilter, httpConnectionManager, inlineHttpFilter, listener, localFileCode,
+  adminConfig, directResponseRoute, ecdsDiscoveryResponse, fileEcdsHttpFilter, httpConnectionManager, inlineHttpFilter, listener, localFileCode,
   routeAllTo, singleEndpointCluster, staticBootstrap, statsConfig, wasmFilterTypedConfig, type TrafficDirection,
 } from "../../deploy/envoy-config.ts";
 import type { ClusterSpec, Direction, PluginSpec, ProxySpec } from "../types.ts";
@@ -113,7 +113,7 @@ export function runnerBootstrap(c: RunnerConfig): { bootstrap: Record<string, un
     statPrefix: FENCE_LISTENER,
     hcm: httpConnectionManager({
       statPrefix: FENCE_LISTENER,
-      routeConfig: { name: FENCE_LISTENER, virtual_hosts: [{ name: FENCE_LISTENER, domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200 } }] }] },
+      routeConfig: directResponseRoute(FENCE_LISTENER, 200),
       httpFilters: [],
       accessLog: [fenceAccessLog(c.logPath)],
     }),
