@@ -11,6 +11,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import wabtInit from "wabt";
 import { exec } from "./exec.ts";
+import {
+  directResponseRoute, httpConnectionManager, inlineHttpFilter, listener, localFileCode, staticBootstrap, wasmFilterTypedConfig,
+} from "../deploy/envoy-config.ts";
 
 export const PROBE_MARKER = "mesh-filters wasm probe configured";
 const PROBE_WAT = fileURLToPath(new URL("./envoy-wasm-probe.wat", import.meta.url));
@@ -31,36 +34,22 @@ export async function probeModule(): Promise<Uint8Array> {
   }
 }
 
-/** A bootstrap with one listener (port 0: validate binds nothing anyway) whose HTTP filter chain loads `modulePath` in V8. */
+/**
+ * A bootstrap with one listener (port 0: validate binds nothing anyway) whose
+ * HTTP filter chain loads `modulePath` in V8, built from the same pieces as
+ * every Envoy configuration the project generates (deploy/envoy-config.ts).
+ */
 export function probeBootstrap(modulePath: string): string {
-  return JSON.stringify({
-    static_resources: {
-      listeners: [{
-        name: "wasm_probe",
-        address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
-        filter_chains: [{
-          filters: [{
-            name: "envoy.filters.network.http_connection_manager",
-            typed_config: {
-              "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-              stat_prefix: "wasm_probe",
-              route_config: { virtual_hosts: [{ name: "all", domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200 } }] }] },
-              http_filters: [
-                {
-                  name: "envoy.filters.http.wasm",
-                  typed_config: {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-                    config: { name: "wasm_probe", root_id: "wasm_probe", vm_config: { runtime: "envoy.wasm.runtime.v8", code: { local: { filename: modulePath } } } },
-                  },
-                },
-                { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
-              ],
-            },
-          }],
-        }],
-      }],
-    },
-  }, null, 2);
+  const wasm = wasmFilterTypedConfig({ name: "wasm_probe", rootId: "wasm_probe", vmId: "", code: localFileCode(modulePath), failure: { failure_policy: "FAIL_CLOSED" } });
+  return JSON.stringify(staticBootstrap({
+    listeners: [listener({
+      name: "wasm_probe",
+      address: "127.0.0.1",
+      port: 0,
+      hcm: httpConnectionManager({ statPrefix: "wasm_probe", routeConfig: directResponseRoute("wasm_probe", 200), httpFilters: [inlineHttpFilter("envoy.filters.http.wasm", wasm)] }),
+    })],
+    clusters: [],
+  }), null, 2);
 }
 
 /** The line of Envoy's log that says why the Wasm filter did not load. */

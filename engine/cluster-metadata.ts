@@ -1,6 +1,6 @@
 // envoy.config.core.v3.Metadata as Envoy serializes it for the
 // `xds.cluster_metadata` attribute (SerializeToString of the message).
-import { encodeStruct } from "../../host/proto.ts";
+import { encodeStruct } from "../host/proto.ts";
 
 function lengthDelimited(field: number, bytes: Uint8Array): Uint8Array {
   const header: number[] = [(field << 3) | 2];
