@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: () => import("./commands/demo.ts"),
   setup: () => import("./commands/setup.ts"),
   doctor: () => import("./commands/doctor.ts"),
+  fidelity: () => import("./commands/fidelity.ts"),
 };
 
 async function usage(): Promise<string> {
