@@ -4,6 +4,7 @@
 // modules, and mutated configurations at configure time.
 import { FILTERS } from "./modules.ts";
 import type { Scenario } from "./scenario.ts";
+import { demoScenario } from "./scenarios/demo.ts";
 import { attributesScenario, fuzzScenario, visibleScenario } from "./scenarios/fuzz.ts";
 
 export interface CatalogOptions {
@@ -22,5 +23,6 @@ export async function buildScenarios(o: CatalogOptions): Promise<Scenario[]> {
   for (const f of FILTERS) out.push(fuzzScenario(f, o.streams, o.seed));
   out.push(await visibleScenario(o.streams, o.seed));
   out.push(await attributesScenario(o.streams, o.seed));
+  out.push(await demoScenario());
   return out;
 }

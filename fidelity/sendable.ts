@@ -5,7 +5,7 @@
 // first made sendable — the same adapted stream then goes to both engines, so
 // nothing here hides a difference between them — and every adaptation is
 // counted by rule (README "Sendable streams" lists them with their reasons).
-import type { HeaderList, PropertyInput, RequestInput, Stream, UpstreamResponse } from "../engine/types.ts";
+import type { HeaderList, PropertyInput, RequestInput, Stream, Upstream, UpstreamRequest, UpstreamResponse } from "../engine/types.ts";
 
 /** One rule of the adaptation: id (counted in the report), what it does, and why. */
 export interface WireRule {
@@ -113,7 +113,7 @@ export type WireRuleId = (typeof WIRE_RULES)[keyof typeof WIRE_RULES]["id"];
 /** What the adaptation did to one stream. */
 export interface Adapted {
   /** The sendable stream, or undefined when it cannot be sent. */
-  stream?: Stream & { upstream: UpstreamResponse };
+  stream?: Stream;
   /** Rules applied (each once per stream). */
   applied: WireRuleId[];
   /** The rule that skipped it. */
@@ -235,13 +235,12 @@ function adaptProperties(p: Record<string, PropertyInput> | undefined, known: Kn
  * The stream as a real client and upstream can carry it, or the rule that
  * makes it unsendable. Deterministic: the same input gives the same output.
  */
-export function makeSendable(input: { request: RequestInput; upstream?: UpstreamResponse; properties?: Record<string, PropertyInput> }, known: KnownClusters = { names: [] }): Adapted {
+export function makeSendable(input: { request: RequestInput; upstream?: Upstream; properties?: Record<string, PropertyInput> }, known: KnownClusters = { names: [] }): Adapted {
   const a = new Adaptation();
   const done = (skipped?: WireRule): Adapted => ({ applied: [...a.applied], ...(skipped ? { skipped: skipped.id as WireRuleId } : {}) });
   const req = input.request;
-  const up = input.upstream ?? {};
-  const status = up.status ?? 200;
-  if (status < 200) return done(WIRE_RULES.interimStatus);
+  const up = typeof input.upstream === "function" ? {} : input.upstream ?? {};
+  if ((up.status ?? 200) < 200) return done(WIRE_RULES.interimStatus);
 
   // The pseudo-headers as the client derives them (engine/envoy/http-client.ts pseudo()).
   let method: string | undefined, path: string | undefined, scheme: string | undefined, authority: string | undefined, host: string | undefined;
@@ -269,6 +268,7 @@ export function makeSendable(input: { request: RequestInput; upstream?: Upstream
   if (authority !== authority.trim()) { a.use(WIRE_RULES.valueWhitespace); authority = authority.replace(/^[ \t]+|[ \t]+$/g, ""); }
 
   const trailers = req.trailers ?? [];
+  // An answer computed from the request cannot choose the protocol: the request does.
   const upTrailers = up.trailers ?? [];
   const http2 = trailers.length > 0 || upTrailers.length > 0 || isGrpc(regular);
   if (http2) a.use(WIRE_RULES.http2);
@@ -291,24 +291,42 @@ export function makeSendable(input: { request: RequestInput; upstream?: Upstream
   if (!http2) headers.push(["connection", "keep-alive"]);
   const cleanTrailers = grouped(http2Fields(cleanHeaders(trailers, a, true), a), a);
 
-  let upHeaders = cleanHeaders(up.headers ?? [], a, http2);
-  if (http2) upHeaders = grouped(http2Fields(upHeaders, a), a);
-  let upBody = up.body;
-  let upCleanTrailers = grouped(http2Fields(cleanHeaders(upTrailers, a, true), a), a);
-  if ((status === 204 || status === 205 || status === 304 || method === "HEAD") && (bodyLength(upBody) > 0 || upCleanTrailers.length)) {
-    a.use(WIRE_RULES.noBody);
-    upBody = undefined;
-    upCleanTrailers = [];
-  }
-  // node's HTTP/1.1 server frames an answer by its length and keeps the connection.
-  if (!http2) upHeaders = [...upHeaders, ["content-length", String(bodyLength(upBody))], ["connection", "keep-alive"]];
+  const upstream: Upstream = typeof input.upstream === "function"
+    ? answeredBy(input.upstream, http2, method)
+    : answerOnWire(up as UpstreamResponse, a, http2, method);
 
   const properties = adaptProperties(input.properties, known, a);
   if (http2) properties["request.protocol"] = "HTTP/2";
-  const stream = {
+  const stream: Stream = {
     request: { headers, ...(req.body !== undefined && length > 0 ? { body: req.body } : {}), ...(cleanTrailers.length ? { trailers: cleanTrailers } : {}) },
-    upstream: { status, headers: upHeaders, ...(upBody !== undefined ? { body: upBody } : {}), ...(upCleanTrailers.length ? { trailers: upCleanTrailers } : {}) },
+    upstream,
     properties,
   };
   return { stream, applied: [...a.applied] };
+}
+
+/** An upstream's answer as node's server writes it (the answer rules above). */
+function answerOnWire(up: UpstreamResponse, a: Adaptation, http2: boolean, method: string): UpstreamResponse {
+  const status = up.status ?? 200;
+  let upHeaders = cleanHeaders(up.headers ?? [], a, http2);
+  if (http2) upHeaders = grouped(http2Fields(upHeaders, a), a);
+  let upBody = up.body;
+  let upTrailers = grouped(http2Fields(cleanHeaders(up.trailers ?? [], a, true), a), a);
+  if ((status === 204 || status === 205 || status === 304 || method === "HEAD") && (bodyLength(upBody) > 0 || upTrailers.length)) {
+    a.use(WIRE_RULES.noBody);
+    upBody = undefined;
+    upTrailers = [];
+  }
+  // node's HTTP/1.1 server frames an answer by its length and keeps the connection.
+  if (!http2) upHeaders = [...upHeaders, ["content-length", String(bodyLength(upBody))], ["connection", "keep-alive"]];
+  return { status, headers: upHeaders, ...(upBody !== undefined ? { body: upBody } : {}), ...(upTrailers.length ? { trailers: upTrailers } : {}) };
+}
+
+/** An application (an answer computed from the request) whose answers are put on the wire the same way. */
+function answeredBy(app: (r: UpstreamRequest) => UpstreamResponse | Promise<UpstreamResponse>, http2: boolean, method: string): Upstream {
+  return async (r) => {
+    const answer = await app(r);
+    if ((answer.status ?? 200) < 200) throw new Error(`the application answered ${answer.status}: an interim status cannot end an exchange`);
+    return answerOnWire(answer, new Adaptation(), http2, method);
+  };
 }

@@ -48,7 +48,7 @@ export class Chain {
     const admission = h.hcm ? admitRequest(req.headers, protocol, h.hcm, () => h.nextRequestId()) : null;
     const stream = new HttpStream(
       this.plugins, h.nextWorker(), admission?.headers ?? requestHeaderMap(req.headers), chunks(req.body),
-      req.trailers ? HeaderMap.from(req.trailers) : null,
+      req.trailers?.length ? HeaderMap.from(req.trailers) : null,
       normalizeProperties(input.properties), h.hostProperties, h.nowNs(), h.nextConnectionId(),
     );
     stream.nowNs = () => h.nowNs();
@@ -67,7 +67,7 @@ export class Chain {
         upstreamRequest = { headers: u.headers.toList(), body: u.body, trailers: u.trailers.toList() };
         const resp: UpstreamResponse = typeof input.upstream === "function"
           ? await input.upstream(upstreamRequest) : input.upstream ?? { status: 200 };
-        stream.deliverUpstream(resp.status ?? 200, HeaderMap.from(resp.headers ?? [], RESPONSE_INLINE_HEADERS), chunks(resp.body), resp.trailers ? HeaderMap.from(resp.trailers, RESPONSE_TRAILER_INLINE_HEADERS) : null);
+        stream.deliverUpstream(resp.status ?? 200, HeaderMap.from(resp.headers ?? [], RESPONSE_INLINE_HEADERS), chunks(resp.body), resp.trailers?.length ? HeaderMap.from(resp.trailers, RESPONSE_TRAILER_INLINE_HEADERS) : null);
         continue;
       }
       if (!(await this.host.settleOnce())) stream.stall();

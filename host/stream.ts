@@ -74,6 +74,9 @@ export class HttpStream implements StreamHooks {
    */
   front: { hcm: Hcm; http2: boolean; rejection: Rejection | null } | null = null;
   private upstreamStartNs = 0n;
+  private requestEnded = false;
+  /** Envoy answers `connection: close` (HTTP/1.1: a reply before the whole request was read). */
+  private closeAfterReply = false;
 
   constructor(
     readonly plugins: PluginRuntime[],
@@ -117,7 +120,7 @@ export class HttpStream implements StreamHooks {
     chunks.forEach((c, i) => evs.push({ t: "d", data: c, eos: i === chunks.length - 1 && !this.requestTrailers }));
     if (this.requestTrailers) evs.push({ t: "t", map: this.requestTrailers });
     this.info.requestBodyBytes = chunks.reduce((a, c) => a + c.length, 0);
-    if (this.plugins.length === 0) return this.emit(this.dec, evs);
+    if (this.plugins.length === 0) { this.requestEnded = true; return this.emit(this.dec, evs); }
     this.dec.queues[0]!.push(...evs);
     this.pump(this.dec, 0);
   }
@@ -244,6 +247,8 @@ export class HttpStream implements StreamHooks {
   }
 
   private deliver(pass: Pass, pos: number, ev: Ev): void {
+    // The codec handed the request's end to the connection manager ("remote decode complete").
+    if (pass === this.dec && pos === 0 && (ev.t === "t" || ev.eos)) this.requestEnded = true;
     const idx = pass.order[pos]!;
     const slot = this.slots[idx];
     if (!slot) return this.forward(pass, pos, [ev]);
@@ -380,6 +385,8 @@ export class HttpStream implements StreamHooks {
       this.info.responseBodyBytes = body.length;
       return this.finish();
     }
+    // HTTP/1.1 cannot reuse a connection whose request was not read to its end.
+    if (this.front && !this.front.http2 && !this.requestEnded) this.closeAfterReply = true;
     // Decoding (or waiting for upstream): the request goes no further; the reply runs through
     // the encoder path (sendLocalReplyViaFilterChain).
     this.localBy = idx;
@@ -406,7 +413,7 @@ export class HttpStream implements StreamHooks {
     // The connection manager's last touches, which the filters' proxy_on_log already sees.
     if (this.front && this.response && !this.reset_) {
       finishResponseHeaders(this.response.headers, this.front.hcm, Number(this.info.endNs / 1_000_000n));
-      if (this.front.rejection?.close) this.response.headers.add("connection", "close");
+      if (this.front.rejection?.close || this.closeAfterReply) this.response.headers.add("connection", "close");
     }
     for (const slot of this.slots) {
       if (!slot || !("ctx" in slot) || slot.vm.failed) continue;
