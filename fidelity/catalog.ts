@@ -4,8 +4,10 @@
 // modules, and mutated configurations at configure time.
 import { FILTERS } from "./modules.ts";
 import type { Scenario } from "./scenario.ts";
+import { conformanceScenarios } from "./scenarios/conformance.ts";
 import { demoScenario } from "./scenarios/demo.ts";
 import { attributesScenario, fuzzScenario, visibleScenario } from "./scenarios/fuzz.ts";
+import { peersScenario } from "./scenarios/peers.ts";
 
 export interface CatalogOptions {
   /** Fuzz streams per filter (and through the visible module). */
@@ -24,5 +26,7 @@ export async function buildScenarios(o: CatalogOptions): Promise<Scenario[]> {
   out.push(await visibleScenario(o.streams, o.seed));
   out.push(await attributesScenario(o.streams, o.seed));
   out.push(await demoScenario());
+  out.push(peersScenario(Math.max(100, Math.floor(o.streams / 4)), o.seed));
+  out.push(...(await conformanceScenarios()));
   return out;
 }

@@ -37,6 +37,13 @@ function sameMetadataLogs(h: unknown, e: unknown): boolean {
 
 export const KINDS: DifferenceKind[] = [
   {
+    id: "traps-not-reported-by-envoy-engine",
+    what: "a stream's traps: the host names the plugin and callback whose VM failed, the Envoy engine reports none",
+    why: "not the host's: the Envoy runner reads no VM-failure lines from Envoy's log yet (engine/envoy); what the trap does to the stream — Envoy's 503 wasm_fail_stream, for that stream and the later ones — is compared and agrees",
+    pinnedBy: "tests/fidelity/kinds.test.ts › traps-not-reported-by-envoy-engine",
+    explains: (d, ctx) => d.field === "traps" && d.envoy === "" && (ctx.envoy?.traps ?? []).length === 0 && ctx.host?.response.details === ctx.envoy?.response.details,
+  },
+  {
     id: "metadata-field-order",
     what: "the bytes of xds.cluster_metadata: the same Metadata, its Struct's fields in another order",
     why: "protobuf map entries have no order, and Envoy writes a Struct's fields in the order of its hash map, which depends on the binary; the host writes them in the order the topology gives. Decoded, both are the same",

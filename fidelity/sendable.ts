@@ -103,7 +103,7 @@ export const WIRE_RULES = {
   },
   property: {
     id: "unproducible-property",
-    what: "properties Envoy derives from traffic or configuration the runner cannot set are dropped (response.flags, connection.mtls true, request.*, bare listener_direction, ...); xds.listener_direction is kept when 0, 1 or 2, connection.mtls when false, xds.cluster_name when it names a cluster of the topology, xds.cluster_metadata when it is one of the known services (with the name of the cluster that holds it)",
+    what: "properties Envoy derives from traffic or configuration the runner cannot set are dropped (response.flags, connection.mtls true, request.*, bare listener_direction, ...); xds.listener_direction is kept when 0, 1 or 2, connection.mtls when false, xds.cluster_name when it names a cluster of the topology, xds.cluster_metadata when it is one of the known services (with the name of the cluster that holds it) or given as {\"filter_metadata\": ...}",
     why: "in Envoy these are attributes of what happened, not inputs (engine/properties.ts says which can be produced and how)",
   },
 } as const satisfies Record<string, WireRule>;
@@ -208,6 +208,11 @@ function isGrpc(headers: HeaderList): boolean {
   return headers.some(([k, v]) => k.toLowerCase() === "content-type" && v.toLowerCase().startsWith("application/grpc"));
 }
 
+/** `{"filter_metadata": {...}}`, the form engine/properties.ts produces as a cluster's metadata. */
+function isFilterMetadata(v: PropertyInput): boolean {
+  return typeof v === "object" && !(v instanceof Uint8Array) && Object.keys(v).join() === "filter_metadata";
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -220,6 +225,7 @@ function adaptProperties(p: Record<string, PropertyInput> | undefined, known: Kn
     else if (key === "xds.cluster_name" && typeof value === "string" && known.names.includes(value)) out[key] = value;
     else if (key === "connection.mtls" && value === false) out[key] = value;
     else if (key === "xds.cluster_metadata" && value instanceof Uint8Array && (withMetadata = known.metadata?.find((x) => sameBytes(x.bytes, value)))) continue;
+    else if (key === "xds.cluster_metadata" && isFilterMetadata(value)) out[key] = value;
     else a.use(WIRE_RULES.property);
   }
   if (withMetadata) {
