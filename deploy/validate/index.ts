@@ -20,9 +20,9 @@ export interface Validators {
   protos: EnvoyProtos;
 }
 
-/** `projectRoot` is where node_modules is (Envoy's protos come from @grpc/grpc-js-xds). */
-export function loadValidators(projectRoot: string): Validators {
-  return { crds: new IstioCrdSchemas(), protos: EnvoyProtos.load(projectRoot) };
+/** Istio's CRD schemas and Envoy's protos (from @kubernetes-models/istio and @grpc/grpc-js-xds). */
+export function loadValidators(): Validators {
+  return { crds: new IstioCrdSchemas(), protos: EnvoyProtos.load() };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

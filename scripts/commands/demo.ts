@@ -6,10 +6,9 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { buildFilters } from "./build.ts";
 import { readArtifactFromLayout, packageFilters, pullArtifact, pushFilters, type LoadedArtifact } from "../../oci/index.ts";
-import { PROJECT_ROOT, type FilterBuild } from "../lib/project.ts";
+import { insideNodeModules, PACKAGE_ROOT, type FilterBuild } from "../lib/project.ts";
 import { DEFAULTS, loadInputs, type RenderOptions } from "../../deploy/model.ts";
 import { wasmPlugins } from "../../deploy/wasmplugin.ts";
 import { asmFilterDeployments } from "../../deploy/asm.ts";
@@ -18,8 +17,8 @@ import type { Deployment } from "../../engine/types.ts";
 import { CLIENT, SERVER, startBookinfoMesh } from "../demo/bookinfo-mesh.ts";
 import { reviewsApp, TRAFFIC } from "../demo/traffic.ts";
 import { describeExchange, formatTable } from "../demo/report.ts";
+import { parseCommandArgs } from "../lib/usage.ts";
 
-export const summary = "the whole pipeline: build, package, load from OCI, run a two-sidecar mesh, print metrics and manifests";
 
 const HELP = `Usage: mesh-filters demo [--registry HOST:PORT/NS [--plain-http]] [--out DIR] [--quiet-build]
 
@@ -33,7 +32,9 @@ that push them follow.
 
 --registry pushes the artifacts to that registry (oras, else skopeo) and loads
 the modules from the registry instead of the layout.
---out puts build/ and dist/ under DIR instead of the project (default: the project).`;
+--out puts build/ and dist/ under DIR instead of the project (default: the
+project; for an installed package, ./mesh-filters-demo: nothing is written
+into node_modules). The demo runs the package's own built-in filters.`;
 
 const MESH_FILTERS = ["header-auth", "metadata-exchange", "stats"];
 
@@ -52,7 +53,7 @@ async function step<T>(n: number, title: string, fn: () => Promise<T> | T): Prom
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       registry: { type: "string" },
@@ -67,14 +68,15 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const root = PROJECT_ROOT;
-  const work = path.resolve(values.out ?? root);
+  const root = PACKAGE_ROOT;
+  const work = path.resolve(values.out ?? (insideNodeModules(root) ? "mesh-filters-demo" : root));
   const buildDir = path.join(work, "build");
   const filtersJson = path.join(buildDir, "filters.json");
   const layoutDir = path.join(work, "dist", "oci");
 
   const builds = await step(1, "Build the filters (AssemblyScript 0.17.14 -> wasm, validated, ABI-checked)", async () => {
     const results = await buildFilters({
+      root,
       outDir: buildDir,
       debug: false,
       progress: values["quiet-build"] ? undefined : (l) => console.log(`   ${l}`),

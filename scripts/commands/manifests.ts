@@ -5,23 +5,22 @@
 // Generators live in deploy/.
 import { mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { DEFAULTS, loadInputs, parseIstioVersion, parseSelector, type RenderOptions } from "../../deploy/model.ts";
 import { PLATFORMS, renderFiles, type OutputFile, type Platform } from "../../deploy/render.ts";
 import { examplePushed, renderExamples } from "../../deploy/examples.ts";
 import { loadValidators, validateRendered } from "../../deploy/validate/index.ts";
 import { readFiltersJson } from "../../oci/filters-json.ts";
 import type { PushedJsonFile } from "../../deploy/model.ts";
-import { PROJECT_ROOT } from "../lib/project.ts";
+import { findProject } from "../lib/project.ts";
+import { parseCommandArgs } from "../lib/usage.ts";
 
-export const summary = "render Istio WasmPlugin/EnvoyFilter, ASM ASMFilterDeployment and plain-Envoy manifests for the filters";
 
 const HELP = `Usage: mesh-filters manifests --image REGISTRY/NS [--digest [dist/pushed.json]] [--tag T]
                               --namespace N --selector app=X[,k=v] [--istio 1.26]
                               [--filters a,b,c] [--platform P[,P]] [--out DIR]
                               [--istio-variant wasm|compat] [--pull-policy IfNotPresent|Always]
                               [--pull-secret NAME] [--sidecar-wasm-dir DIR] [--envoy-wasm-dir DIR]
-                              [--envoy-port N] [--envoy-backend HOST:PORT] [--root .]
+                              [--envoy-port N] [--envoy-backend HOST:PORT] [--root DIR]
        mesh-filters manifests --examples [--out examples/envoyfilter] [--check]
 
 Images are <image>/<filter>:<tag> (wasm variant; -compat suffix for compat).
@@ -110,12 +109,12 @@ export function compareWithDir(dir: string, files: OutputFile[]): string[] {
 
 /** Throws, naming every problem, unless each rendered document is valid (see deploy/validate/). */
 function assertValid(files: OutputFile[], filtersJson: string, pushed: PushedJsonFile | undefined): void {
-  const problems = validateRendered(files, readFiltersJson(filtersJson), pushed, loadValidators(PROJECT_ROOT));
+  const problems = validateRendered(files, readFiltersJson(filtersJson), pushed, loadValidators());
   if (problems.length) throw new Error(`the rendered manifests do not validate; nothing was written:\n${problems.join("\n")}`);
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs(HELP, {
     args: argv,
     allowPositionals: true,
     options: {
@@ -147,7 +146,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const root = path.resolve(values.root ?? process.cwd());
+  const { root } = findProject({ root: values.root });
 
   if (values.examples) {
     const outDir = path.resolve(values.out ?? path.join(root, "examples/envoyfilter"));

@@ -10,9 +10,9 @@ import { createEngine, ENGINE_NAMES } from "../../engine/index.ts";
 import { planStream, UnproducibleProperty, PRODUCIBLE, clusterFromPlan } from "../../engine/properties.ts";
 import { canonical } from "../../engine/envoy/bootstrap.ts";
 import { checkFilterStateKey } from "../../engine/envoy/access-log.ts";
+import { didYouMean, UsageError } from "../lib/usage.ts";
 import { StartError, type EngineName, type ListenerShape, type PluginSpec, type Stream, type StreamResult, type Topology } from "../../engine/types.ts";
 
-export const summary = "run JSON Lines requests through a chain of Wasm plugins, in the Envoy-faithful host or in real Envoy";
 
 const HELP = `Usage: mesh-filters run --plugin <file.wasm> [--root-id ID] [--config <file.json|inline JSON>]
                         [--plugin ...] [--node <node.json>] [--stats-tags <tags.json>]
@@ -48,7 +48,7 @@ any other property is an error naming the line. Envoy cannot list filter
 state: --filter-state KEY (repeatable, e.g. wasm.upstream_peer) names the keys
 printed (default with envoy: the keys our filters set; with host: every key).`;
 
-class UsageError extends Error {}
+const FLAGS = ["--plugin", "--root-id", "--config", "--node", "--log-level", "--stats-tags", "--requests", "--engine", "--filter-state", "--metrics", "--help"];
 
 interface PluginArg { file: string; rootId?: string; config?: string }
 
@@ -88,7 +88,7 @@ function parse(argv: string[]) {
       case "--metrics":
         if (value !== "prometheus") throw new UsageError(`--metrics supports only "prometheus"`);
         metrics = value; break;
-      default: throw new UsageError(`unknown option ${flag}`);
+      default: throw new UsageError(`unknown option '${flag}'.${didYouMean(flag.replace(/^-+/, ""), FLAGS.map((f) => f.slice(2)), "--")}`);
     }
   }
   if (!plugins.length) throw new UsageError("at least one --plugin is required");
@@ -211,7 +211,7 @@ export function outputLine(r: StreamResult): string {
 export async function run(argv: string[]): Promise<number> {
   let opts: ReturnType<typeof parse>;
   try { opts = parse(argv); } catch (e) {
-    if (e instanceof UsageError) { console.error(`mesh-filters run: ${e.message}\n\n${HELP}`); return 2; }
+    if (e instanceof UsageError) throw new UsageError(e.message, HELP);
     throw e;
   }
   if (!opts) { console.log(HELP); return 0; }

@@ -1,4 +1,5 @@
-// A throwaway project the OCI code can package: package.json, a git commit (for
+// A throwaway project the OCI code can package: package.json (marked as a
+// mesh-filters project by its "mesh-filters" field), a git commit (for
 // `created`/`revision`), build/<name>.wasm compiled from tests/fixtures/oci/
 // filter.wat with the wabt npm package, and build/filters.json in the shape
 // docs/contracts.md fixes. Independent of `mesh-filters build` on purpose.
@@ -60,7 +61,7 @@ export interface FixtureOptions {
 export async function makeFixtureProject(opts: FixtureOptions = {}): Promise<FixtureProject> {
   const root = opts.root ?? tempDir("proj");
   mkdirSync(path.join(root, "build"), { recursive: true });
-  writeFileSync(path.join(root, "package.json"), JSON.stringify({ name: "fixture", version: opts.version ?? "0.1.0" }, null, 2) + "\n");
+  writeFileSync(path.join(root, "package.json"), JSON.stringify({ name: "fixture", version: opts.version ?? "0.1.0", "mesh-filters": {} }, null, 2) + "\n");
   writeFileSync(path.join(root, ".gitignore"), "build/\ndist/\n");
   const modules = new Map<string, Uint8Array>();
   const entries = [];
