@@ -12,6 +12,7 @@ import { WASM_TYPE } from "../envoyfilter.ts";
 import { checkAsmFilterDeployment } from "./asm.ts";
 import { EnvoyProtos } from "./envoy-proto.ts";
 import { envoyFilterCel, IstioCrdSchemas, wasmPluginCel, type SchemaIssue } from "./istio.ts";
+import { kubernetesNameIssues } from "../k8s-names.ts";
 
 export { EnvoyProtos, IstioCrdSchemas, checkAsmFilterDeployment };
 
@@ -52,6 +53,8 @@ export function findWasmConfigs(obj: unknown, at = ""): { path: string; config: 
 export function validateDocument(doc: Record<string, unknown>, v: Validators): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   const kind = doc.kind;
+  // A Kubernetes resource: the API server's naming rules first (CRD schemas leave names to it).
+  if (kind !== undefined) issues.push(...kubernetesNameIssues(doc));
   if (kind === "WasmPlugin") {
     issues.push(...v.crds.check(doc as never), ...wasmPluginCel(doc));
   } else if (kind === "EnvoyFilter") {

@@ -5,15 +5,10 @@
 // sources relatively.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { RESERVED_FILE_NAMES } from "../../deploy/render.ts";
 import { PACKAGE_NAME, PACKAGE_ROOT, PROJECT_FILE, type Project } from "./project.ts";
 
 const TEMPLATE_DIR = path.join(PACKAGE_ROOT, "scripts", "new", "template");
-
-/**
- * File names `mesh-filters manifests` writes next to the per-filter ones
- * (<platform>/<name>.yaml): a filter of one of these names would overwrite them.
- */
-export const RESERVED_NAMES = ["chain", "envoy", "workload-patch", "path-hardening"];
 
 /** Longest name such that `<name>-outbound` (a resource per direction) is still a DNS-1123 label (63). */
 export const MAX_NAME_LENGTH = 63 - "-outbound".length;
@@ -30,7 +25,7 @@ export function filterNameProblem(name: string): string | undefined {
       "(it names an OCI repository, Kubernetes resources and files)";
   }
   if (name.length > MAX_NAME_LENGTH) return `at most ${MAX_NAME_LENGTH} characters (Kubernetes names of <name>-outbound must fit 63)`;
-  if (RESERVED_NAMES.includes(name)) return `'${name}' is a file name manifests writes (${RESERVED_NAMES.join(", ")} are reserved)`;
+  if (RESERVED_FILE_NAMES.includes(name)) return `'${name}' is a file name manifests writes (${RESERVED_FILE_NAMES.join(", ")} are reserved)`;
   return undefined;
 }
 
