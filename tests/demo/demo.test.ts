@@ -2,14 +2,14 @@
 // real CLI: build, package, load back from the OCI layout (or a registry), the
 // two-sidecar mesh, the traffic table, metrics, manifests and ORAS commands.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
 import { registrySuite, startRegistry, type TestRegistry } from "../oci/helpers/registry.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
-const work = mkdtempSync(path.join(os.tmpdir(), "mesh-demo-"));
+const work = tempDir("mesh-demo");
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function demo(args: string[]) {

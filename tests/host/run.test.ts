@@ -1,16 +1,16 @@
 // `mesh-filters run` through the real CLI: the JSON Lines contract, filter state encoding,
 // Prometheus output, and clear errors that name the file and line.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, test } from "vitest";
 import { wat, data, arg } from "./wat.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const exec = promisify(execFile);
-const dir = mkdtempSync(path.join(tmpdir(), "mesh-run-"));
+const dir = tempDir("mesh-run");
 
 async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

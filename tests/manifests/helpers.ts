@@ -1,20 +1,18 @@
 // Shared by tests/manifests: the fixture project and rendering shortcuts.
 import { expect } from "vitest";
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { exampleOptions } from "../../deploy/examples.ts";
 import { loadInputs, type RenderOptions } from "../../deploy/model.ts";
 import { renderFiles, type OutputFile } from "../../deploy/render.ts";
 import { parseYamlDocs } from "../../deploy/validate/index.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const FIXTURE_ROOT = path.join(REPO_ROOT, "tests", "fixtures", "manifests", "project");
 
-export function tempDir(prefix = "manifests-"): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tempDir };
 
 /**
  * The fixture project with the real modules of this checkout's build and their

@@ -1,10 +1,10 @@
 // The four built filters (build/<name>.wasm; built into a temp dir when missing, so
 // build/filters.json stays as `mesh-filters build` wrote it) and their example configurations.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { buildFilters } from "../../scripts/commands/build.ts";
 import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
 export const FILTERS = ["add-header", "header-auth", "metadata-exchange", "stats"] as const;
 export type FilterName = (typeof FILTERS)[number];
@@ -16,7 +16,7 @@ export async function moduleBytes(name: FilterName): Promise<Uint8Array> {
   if (b) return b;
   let file = path.join(PROJECT_ROOT, "build", `${name}.wasm`);
   if (!existsSync(file)) {
-    const out = mkdtempSync(path.join(os.tmpdir(), `robustness-${name}-`));
+    const out = tempDir(`robustness-${name}`);
     await buildFilters({ outDir: out, only: [name] });
     file = path.join(out, `${name}.wasm`);
   }

@@ -5,8 +5,7 @@
 // docs/contracts.md fixes. Independent of `mesh-filters build` on purpose.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import wabtInit from "wabt";
@@ -41,9 +40,8 @@ export interface FixtureProject {
   modules: Map<string, Uint8Array>;
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `mwf-${prefix}-`));
-}
+export { tempDir } from "../../support/temp-dir.ts";
+import { tempDir } from "../../support/temp-dir.ts";
 
 function git(root: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
   return execFileSync("git", ["-C", root, ...args], { encoding: "utf8", env: { ...process.env, ...env } }).trim();
