@@ -16,10 +16,11 @@ const ASSETS = ["deploy/schemas", "tools/envoy-wasm-probe.wat"];
 
 rmSync(lib, { recursive: true, force: true }); // no stale module survives a rename
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-execFileSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], { stdio: "inherit", cwd: root });
+// Everything to stderr: `npm pack --json` prints its result on stdout.
+execFileSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], { stdio: ["ignore", 2, 2], cwd: root });
 for (const asset of ASSETS) {
   const from = path.join(root, asset);
   if (!existsSync(from)) throw new Error(`build:js: ${asset} is missing`);
   cpSync(from, path.join(lib, asset), { recursive: true });
 }
-console.log(`build:js: wrote ${path.relative(process.cwd(), lib) || "lib"}/`);
+console.error(`build:js: wrote ${path.relative(process.cwd(), lib) || "lib"}/`);
