@@ -73,13 +73,14 @@ function exampleModel(over: Partial<RenderOptions>) {
 }
 
 envoySuite("generated configuration: examples/envoyfilter/envoy/envoy.yaml", () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "mesh-envoy-yaml-"));
+  let dir = "";
   const upstream = new RecordingUpstream();
   const client = new EnvoyClient();
   let envoy: EnvoyProcess | undefined;
   let port = 0;
   let config = "";
   beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "mesh-envoy-yaml-"));
     await upstream.start();
     const { chain, options } = exampleModel({ envoyListenPort: 0, envoyAdminPort: 0, envoyBackend: { host: "127.0.0.1", port: upstream.port }, envoyWasmDir: BUILD });
     const started = await startEnvoyWith(dir, "envoy", envoyBootstrap(chain, options));
@@ -91,7 +92,7 @@ envoySuite("generated configuration: examples/envoyfilter/envoy/envoy.yaml", () 
     client.close();
     await envoy?.stop();
     await upstream.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("the checked-in file is the example model rendered, and passes envoy --mode validate as is", async () => {
@@ -139,7 +140,7 @@ function moduleOf(code: { remote?: { http_uri: { uri: string } }; local?: { file
 }
 
 envoySuite("generated configuration: the EnvoyFilter forms (ECDS and local file)", () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "mesh-envoyfilter-"));
+  let dir = "";
   const upstream = new RecordingUpstream();
   const client = new EnvoyClient();
   const forms: FormListener[] = [];
@@ -157,6 +158,7 @@ envoySuite("generated configuration: the EnvoyFilter forms (ECDS and local file)
   }
 
   beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "mesh-envoyfilter-"));
     await upstream.start();
     const { chain, options } = exampleModel({ envoyListenPort: 0, envoyAdminPort: 0, envoyBackend: { host: "127.0.0.1", port: upstream.port }, envoyWasmDir: BUILD });
     const base = envoyBootstrap(chain, options) as { static_resources: { listeners: unknown[]; clusters: unknown[] } };
@@ -215,7 +217,7 @@ envoySuite("generated configuration: the EnvoyFilter forms (ECDS and local file)
     client.close();
     await envoy?.stop();
     await upstream.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("covers every file of both forms, inbound and outbound", () => {
