@@ -15,7 +15,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -159,7 +158,7 @@ envoySuite("generated configuration: the EnvoyFilter forms (ECDS and local file)
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "mesh-envoyfilter-"));
+    dir = tempDir("mesh-envoyfilter");
     await upstream.start();
     const { chain, options } = exampleModel({ envoyListenPort: 0, envoyAdminPort: 0, envoyBackend: { host: "127.0.0.1", port: upstream.port }, envoyWasmDir: BUILD });
     const base = envoyBootstrap(chain, options) as { static_resources: { listeners: unknown[]; clusters: unknown[] } };
