@@ -133,8 +133,9 @@ export const USER_VOLUME_NAME = "mesh-wasm-filters";
 /**
  * Pod-template annotations for the workload (a strategic-merge patch for
  * `kubectl patch deployment`): the local form needs the modules mounted (a
- * ConfigMap made from build/*.wasm); with stats on Istio ≥1.18 the proxy also
- * needs the label names as extraStatTags so its bootstrap extracts them.
+ * ConfigMap made from build/*.wasm); with a filter whose profile says
+ * istioStatTags (stats) on Istio ≥1.18 the proxy also needs the label names as
+ * extraStatTags so its bootstrap extracts them.
  */
 export function workloadAnnotations(filters: FilterInput[], o: RenderOptions, form: EnvoyFilterForm | "wasmplugin", statTags: string[]): Record<string, string> {
   const ann: Record<string, string> = {};
@@ -142,7 +143,7 @@ export function workloadAnnotations(filters: FilterInput[], o: RenderOptions, fo
     ann["sidecar.istio.io/userVolume"] = JSON.stringify([{ name: USER_VOLUME_NAME, configMap: { name: USER_VOLUME_NAME } }]);
     ann["sidecar.istio.io/userVolumeMount"] = JSON.stringify([{ name: USER_VOLUME_NAME, mountPath: o.sidecarWasmDir, readOnly: true }]);
   }
-  if (filters.some((f) => f.entry.name === "stats")) ann["sidecar.istio.io/extraStatTags"] = statTags.join(",");
+  if (filters.some((f) => f.profile.istioStatTags)) ann["sidecar.istio.io/extraStatTags"] = statTags.join(",");
   return ann;
 }
 

@@ -8,7 +8,9 @@
 //                                                      default: the first root id the module registers
 //    "phase": "UNSPECIFIED_PHASE" | "AUTHN" | "AUTHZ" | "STATS",   default UNSPECIFIED_PHASE
 //    "priority": 10,                                   -999..999, higher runs first within a phase; default 0
-//    "failStrategy": "FAIL_CLOSE" | "FAIL_OPEN"}       default FAIL_CLOSE (Envoy's and Istio's default)
+//    "failStrategy": "FAIL_CLOSE" | "FAIL_OPEN",       default FAIL_CLOSE (Envoy's and Istio's default)
+//    "istioStatTags": true}                            its metric names carry Istio's labels (stats): pods need
+//                                                      sidecar.istio.io/extraStatTags; default false
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
@@ -22,6 +24,7 @@ export const DIRECTIONS: readonly Direction[] = ["inbound", "outbound"];
 export const PHASES: readonly Phase[] = ["AUTHN", "AUTHZ", "STATS", "UNSPECIFIED_PHASE"];
 export const FAIL_STRATEGIES: readonly FailStrategy[] = ["FAIL_CLOSE", "FAIL_OPEN"];
 export const MAX_PRIORITY = 999;
+const PROFILE_KEYS = ["directions", "rootId", "phase", "priority", "failStrategy", "istioStatTags"];
 
 /** One place a filter is inserted: a direction and the root id serving it. */
 export interface Attachment {
@@ -44,6 +47,8 @@ export interface Profile {
   priority: number;
   failOpen: boolean;
   attachments: Attachment[];
+  /** Its metrics name Istio's labels the way Istio's stats filter does: the proxy must extract them (extraStatTags). */
+  istioStatTags: boolean;
   /** Where the profile came from (its file), or "defaults". */
   source: string;
 }
@@ -67,8 +72,8 @@ export function parseProfile(raw: unknown, registeredRootIds: string[], source: 
   const bad = (field: string, why: string) => problems.push(`${field}: ${why}`);
   const o: Record<string, unknown> = raw === undefined ? {} : isObject(raw) ? raw : (bad("(file)", "must be a JSON object"), {});
   for (const k of Object.keys(o)) {
-    if (!k.startsWith("$") && !["directions", "rootId", "phase", "priority", "failStrategy"].includes(k)) {
-      bad(k, "unknown field (directions, rootId, phase, priority, failStrategy)");
+    if (!k.startsWith("$") && !PROFILE_KEYS.includes(k)) {
+      bad(k, `unknown field (${PROFILE_KEYS.join(", ")})`);
     }
   }
 
@@ -115,6 +120,8 @@ export function parseProfile(raw: unknown, registeredRootIds: string[], source: 
   }
   const failStrategy = (o.failStrategy ?? "FAIL_CLOSE") as FailStrategy;
   if (!FAIL_STRATEGIES.includes(failStrategy)) bad("failStrategy", `must be ${FAIL_STRATEGIES.join(" or ")}`);
+  const istioStatTags = o.istioStatTags ?? false;
+  if (typeof istioStatTags !== "boolean") bad("istioStatTags", "must be true or false");
 
   if (problems.length) throw new Error(`${source}: ${problems.join("; ")}`);
   const distinct = new Set(directions.map((d) => rootIdOf[d])).size > 1;
@@ -124,6 +131,7 @@ export function parseProfile(raw: unknown, registeredRootIds: string[], source: 
     priority: priority as number,
     failOpen: failStrategy === "FAIL_OPEN",
     attachments: directions.map((d) => ({ context: CONTEXT[d], rootId: rootIdOf[d]!, suffix: distinct ? d : "" })),
+    istioStatTags: istioStatTags as boolean,
     source,
   };
 }
