@@ -77,13 +77,13 @@ export function scaffoldFilter(opts: { name: string; rootId?: string; project?: 
     HOST: self ? "../../host/index.ts" : `${PACKAGE_NAME}/host`,
   };
   const files: [string, string][] = [
-    ["index.ts", render("index.ts.tmpl", vars)],
-    ["config.schema.json", render("config.schema.json.tmpl", vars)],
-    ["example-config.json", render("example-config.json.tmpl", vars)],
-    ["deploy.json", render("deploy.json.tmpl", vars)],
-    ["README.md", render("README.md.tmpl", vars)],
-    [`${name}.test.ts`, render("filter.test.ts.tmpl", vars)],
-    ["requests.jsonl", render("requests.jsonl.tmpl", vars)],
+    ["index.ts", render("index.ts.template", vars)],
+    ["config.schema.json", render("config.schema.json.template", vars)],
+    ["example-config.json", render("example-config.json.template", vars)],
+    ["deploy.json", render("deploy.json.template", vars)],
+    ["README.md", render("README.md.template", vars)],
+    [`${name}.test.ts`, render("filter.test.ts.template", vars)],
+    ["requests.jsonl", render("requests.jsonl.template", vars)],
   ];
   const result: ScaffoldResult = { dir, files: files.map(([f]) => path.join(dir, f)) };
   if (!opts.project) {
