@@ -53,8 +53,6 @@ export function findWasmConfigs(obj: unknown, at = ""): { path: string; config: 
 export function validateDocument(doc: Record<string, unknown>, v: Validators): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   const kind = doc.kind;
-  // A Kubernetes resource: the API server's naming rules first (CRD schemas leave names to it).
-  if (kind !== undefined) issues.push(...kubernetesNameIssues(doc));
   if (kind === "WasmPlugin") {
     issues.push(...v.crds.check(doc as never), ...wasmPluginCel(doc));
   } else if (kind === "EnvoyFilter") {
@@ -76,6 +74,8 @@ export function validateDocument(doc: Record<string, unknown>, v: Validators): S
   } else {
     issues.push({ path: "/", message: `unexpected document kind ${String(kind)}` });
   }
+  // A Kubernetes resource: the API server's naming rules too (CRD schemas leave names to it).
+  if (kind !== undefined) issues.push(...kubernetesNameIssues(doc));
   return issues;
 }
 

@@ -16,7 +16,7 @@ import { examplePushed, renderExamples } from "../../deploy/examples.ts";
 import { loadValidators, validateRendered } from "../../deploy/validate/index.ts";
 import { checkConfigurations } from "../../deploy/check-config.ts";
 import { parseConfigFlags, parseDeploySettings, type DeploySettings } from "../../deploy/deploy-file.ts";
-import { dns1123LabelProblem, dns1123SubdomainProblem } from "../../deploy/k8s-names.ts";
+import { dns1123LabelProblem } from "../../deploy/k8s-names.ts";
 import { wasmPluginNotes } from "../../deploy/wasmplugin.ts";
 import { readFiltersJson } from "../../oci/filters-json.ts";
 import type { PushedJsonFile } from "../../deploy/model.ts";
@@ -262,9 +262,8 @@ export async function run(argv: string[]): Promise<number> {
   if (variant !== "wasm" && variant !== "compat") throw new UsageError(`--istio-variant must be wasm or compat`, HELP);
   const pullPolicy = values["pull-policy"];
   if (pullPolicy !== undefined && pullPolicy !== "IfNotPresent" && pullPolicy !== "Always") throw new UsageError(`--pull-policy must be IfNotPresent or Always`, HELP);
+  // (the Secret name, like every resource name, is checked on the rendered documents)
   const pullSecret = values["pull-secret"] ?? settings.pullSecret;
-  const secretProblem = pullSecret === undefined ? undefined : dns1123SubdomainProblem(pullSecret);
-  if (secretProblem) throw new Error(`--pull-secret '${pullSecret}': not a Kubernetes Secret name: it ${secretProblem}`);
 
   const platformArg = values.platform ?? settings.platforms?.join(",");
   const platformsOut = parsePlatforms(platformArg, [...PLATFORMS]);

@@ -284,7 +284,10 @@ describe("mesh-filters manifests CLI", () => {
     const dir = tempDir();
     const args = ["--root", PROJECT, "--image", "registry.example.com/x", "--tag", "1.0.0", "--selector", "app=httpbin"];
     await expect(run([...args, "--namespace", "Shop", "--out", dir])).rejects.toThrow(/--namespace 'Shop': not a Kubernetes namespace name/);
-    await expect(run([...args, "--namespace", "demo", "--pull-secret", "s".repeat(300), "--out", dir])).rejects.toThrow(/--pull-secret '.*': not a Kubernetes Secret name: it must be at most 253 characters/);
+    await expect(run([...args, "--namespace", "demo", "--pull-secret", "s".repeat(300), "--out", dir])).rejects.toThrow(
+      /do not validate; nothing was written:\n(.*\n)*wasmplugin\/chain\.yaml \(WasmPlugin header-auth\): \/spec\/imagePullSecret: must NOT be longer than 253 characters(.*\n)*.*Secret name 's+' must be at most 253 characters/,
+    );
+    await expect(run([...args, "--namespace", "demo", "--pull-secret", "Registry_Creds", "--out", dir])).rejects.toThrow(/\/spec\/imagePullSecret: Secret name 'Registry_Creds' must be lower-case letters/);
     await expect(run([...args, "--namespace", "demo", "--selector", "app=Bad Value", "--out", dir])).rejects.toThrow(/--selector: 'Bad Value' is not a valid label value/);
     expect(readdirSync(dir)).toEqual([]);
     expect(await run([...args, "--namespace", "demo", "--out", dir])).toBe(0);
