@@ -5,8 +5,8 @@
 export * from "../../assembly/proxy";
 import {
   RootContext, Context, registerRootContext, FilterHeadersStatusValues, HeaderMapTypeValues, LogLevelValues,
-  BufferTypeValues, MetricTypeValues, get_buffer_bytes, addHeaderBytes, removeHeaderBytes, borrowHeaderPairs, borrowedSize,
-  releaseHeaderPairs, sendLocalResponseBytes, defineMetric, increment_metric, logEnabled, logAlways,
+  BufferTypeValues, MetricTypeValues, get_buffer_bytes, addHeaderBytes, sendLocalResponseBytes, defineMetric,
+  increment_metric, logEnabled, logAlways,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
 import { configurationAccepted } from "../../assembly/config-report";
@@ -96,21 +96,18 @@ class HeaderAuthStream extends Context {
   }
 
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    // The request headers are read once, in place; the block goes back to the
-    // allocator whatever the decision.
-    const block = borrowHeaderPairs(REQ);
-    const status = this.decide(block, borrowedSize());
-    releaseHeaderPairs(block);
+    const status = this.decide();
+    scratch.release();
     return status;
   }
 
-  private decide(block: usize, size: i32): FilterHeadersStatusValues {
+  private decide(): FilterHeadersStatusValues {
     const root = this.root;
     const cfg = root.cfg;
     // A client-supplied principal header never survives, whatever the decision, in
-    // any spelling an upstream would read as it: read() removes each as it meets it.
+    // any spelling an upstream would read as it: load() removes them all.
     const h = scratch;
-    if (!h.read(block, size, cfg.headerBytes, cfg.principalHeaderBytes)) return this.deny(Reason.Missing);
+    if (!h.load(cfg.wholeMap, cfg.headerBytes, cfg.principalHeaderBytes, cfg.principalSpellings)) return this.deny(Reason.Missing);
 
     let pathPtr: usize = 0;
     let pathLen = 0;
@@ -129,7 +126,7 @@ class HeaderAuthStream extends Context {
 
     const methodPtr = h.methodPtr;
     const methodLen = h.methodLen < 0 ? 0 : h.methodLen;
-    if (cfg.allowCorsPreflight && h.preflightHeader && bytesEqual(methodPtr, methodLen, OPTIONS)) {
+    if (cfg.allowCorsPreflight && bytesEqual(methodPtr, methodLen, OPTIONS) && h.preflight()) {
       increment_metric(root.preflight, 1);
       return FilterHeadersStatusValues.Continue;
     }
@@ -138,31 +135,33 @@ class HeaderAuthStream extends Context {
     let found = false;
     let key: ArrayBuffer = EMPTY;
     let valuePtr: usize = 0;
+    let valueLen: i32 = 0;
     let tokenOffset: i32 = 0;
     let tokenLen: i32 = -1;
-    let count = 0;
     let bearer = false;
     for (let i = 0; i < cfg.sourceCount; i++) {
       if (isHeaderSource(cfg, i)) {
-        if (h.credentialCount == 0) continue;
+        const len = h.credential(cfg.headerBytes);
+        if (len < 0) continue;
         found = true;
         key = cfg.headerBytes;
-        valuePtr = h.credentialPtr;
-        tokenLen = h.credentialLen;
-        count = h.credentialCount;
+        valuePtr = h.credentialAt;
+        valueLen = len;
+        tokenLen = len;
         break;
       } else {
-        if (h.authorizationCount == 0) continue;
-        const n = parseBearer(h.authorizationPtr, h.authorizationLen, offsetSlot);
+        const len = h.authorization();
+        if (len < 0) continue;
+        const n = parseBearer(h.authorizationAt, len, offsetSlot);
         if (n == NOT_BEARER) continue; // another scheme (or empty): not our credential
         found = true;
         key = AUTHORIZATION;
         bearer = true;
         if (n == BAD_BEARER) return this.deny(Reason.InvalidBearer);
-        valuePtr = h.authorizationPtr;
+        valuePtr = h.authorizationAt;
+        valueLen = len;
         tokenOffset = load<i32>(offsetSlot);
         tokenLen = n;
-        count = h.authorizationCount;
         break;
       }
     }
@@ -174,11 +173,9 @@ class HeaderAuthStream extends Context {
     const index = matchDigest(cfg.digests, digestBuf);
     if (index < 0) return this.deny(invalid);
 
-    // Envoy's get answers the first value only: a repeated credential header, or
-    // the credential header in another spelling (x_api_key beside x-api-key), is
-    // ambiguous (an upstream might read another value) and denied.
-    if (count > 1 || h.credentialSpellings > 0) return this.deny(invalid);
-    if (cfg.stripCredential) removeHeaderBytes(REQ, key);
+    // A repeated credential header, or the API-key header in another spelling
+    // (x_api_key, whichever source carried the credential), is ambiguous and denied.
+    if (!h.unique(key, cfg.headerSpellings, valueLen, cfg.stripCredential)) return this.deny(invalid);
 
     const cred = unchecked(cfg.credentials[index]);
     if (cred.methods.length > 0 && !equalsAny(methodPtr, methodLen, cred.methods)) return this.deny(Reason.Forbidden);

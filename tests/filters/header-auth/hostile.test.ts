@@ -111,6 +111,47 @@ describe("finding 5: every spelling of the principal header an upstream folds in
     expect(await status("/api/items", [["x-api-key", BILLING_KEY], ["x_api_key", REPORTING_KEY]])).toEqual([401, "header_auth_invalid_credential"]);
     expect(await status("/api/items", [["x_api_key", BILLING_KEY], ["x-api-key", BILLING_KEY]])).toEqual([401, "header_auth_invalid_credential"]);
   });
+
+  // Names with more than three dashes are matched by reading the whole header map once
+  // (request-headers.ts): the same answers.
+  describe("names with more than three dashes (the whole header map read at once)", () => {
+    const LONG = { ...EXAMPLE, header: "x-my-api-key-v2", principal_header: "x-my-auth-principal-id" };
+    const spell = (n: string) => n.replace(/-/g, "_");
+
+    it("allowed, exempt, preflight and denied: every spelling of the principal header removed; the credential read", async () => {
+      const { host, plugin } = await load(LONG, "info");
+      const spoofs: HeaderList = [["x_my_auth_principal_id", "admin"], ["x-my_auth-principal_id", "admin"], ["x-my-auth-principal-id", "admin"]];
+      const folded = (h: HeaderList) => h.filter(([k]) => k.replace(/_/g, "-") === "x-my-auth-principal-id");
+      let r = await send(host, plugin, request([["x-my-api-key-v2", BILLING_KEY], ...spoofs]));
+      expect(r.response.status).toBe(200);
+      expect(folded(r.upstreamRequest!.headers)).toEqual([["x-my-auth-principal-id", "billing"]]);
+      expect(r.upstreamRequest!.headers.some(([k]) => k === "x-my-api-key-v2")).toBe(false); // stripped
+      r = await send(host, plugin, request(spoofs, "GET", "/healthz"));
+      expect(folded(r.upstreamRequest!.headers)).toEqual([]);
+      r = await send(host, plugin, request([...spoofs, ["access-control-request-method", "GET"]], "OPTIONS"));
+      expect(folded(r.upstreamRequest!.headers)).toEqual([]);
+      r = await send(host, plugin, request([["x-my-api-key-v2", REPORTING_KEY]], "GET", "/api/../admin"));
+      expect([r.response.status, r.response.details]).toEqual([403, "header_auth_forbidden"]);
+      r = await send(host, plugin, request([["authorization", `Bearer ${BILLING_KEY}`]]));
+      expect(folded(r.upstreamRequest!.headers)).toEqual([["x-my-auth-principal-id", "billing"]]);
+      expect(plugin.traps).toEqual([]);
+    });
+
+    it("a repeated or respelled credential header is ambiguous (401); a lone one is not", async () => {
+      const key = LONG.header;
+      expect(await status("/x", [[key, BILLING_KEY], [key, BILLING_KEY]], "GET", LONG)).toEqual([401, "header_auth_invalid_credential"]);
+      expect(await status("/x", [[key, BILLING_KEY], [spell(key), REPORTING_KEY]], "GET", LONG)).toEqual([401, "header_auth_invalid_credential"]);
+      expect(await status("/x", [["authorization", `Bearer ${BILLING_KEY}`], ["authorization", "Bearer x"]], "GET", LONG)).toEqual([401, "header_auth_invalid_credential"]);
+      expect(await status("/x", [[key, BILLING_KEY]], "GET", LONG)).toEqual(UPSTREAM);
+      expect(await status("/x", [], "GET", LONG)).toEqual(MISSING);
+    });
+
+    it("strip_credential false keeps the credential", async () => {
+      const { host, plugin } = await load({ ...LONG, strip_credential: false }, "info");
+      const r = await send(host, plugin, request([[LONG.header, BILLING_KEY]]));
+      expect(r.upstreamRequest!.headers.filter(([k]) => k === LONG.header)).toEqual([[LONG.header, BILLING_KEY]]);
+    });
+  });
 });
 
 describe("finding 9: header names that must not carry a credential or a principal", () => {
