@@ -86,19 +86,25 @@ function endsWith(s: string, part: string): bool {
   return matchesAt(s, part, s.length - part.length);
 }
 
+/** Whether one of the two label names is the end of the other. */
+function oneEndsOther(a: string, b: string): bool {
+  return (a.length > b.length && endsWith(a, b)) || (b.length > a.length && endsWith(b, a));
+}
+
 /**
- * The label name `name` is the end of, or "" (Envoy's tag regexes are not anchored:
- * `(app=\.=(.*?);\.;)` would match inside `source_app=.=...`).
+ * A label name (standard, or a dimension so far) that `name` is the end of or ends with,
+ * or "". Envoy's tag regexes are not anchored: `(app=\.=(.*?);\.;)` would match inside
+ * `source_app=.=...`, and `(source_app=...)` inside `my_source_app=.=...` once
+ * source_app is removed from a metric.
  */
 function labelItEnds(name: string, dimNames: Array<string>): string {
   for (let i = 0; i < STANDARD_LABEL_COUNT; i++) {
     const l = unchecked(STANDARD_LABELS[i]);
-    if (l.length > name.length && endsWith(l, name)) return l;
+    if (oneEndsOther(l, name)) return l;
   }
   for (let i = 0; i < dimNames.length; i++) {
     const l = unchecked(dimNames[i]);
-    if (l.length > name.length && endsWith(l, name)) return l;
-    if (name.length > l.length && endsWith(name, l)) return l;
+    if (oneEndsOther(l, name)) return l;
   }
   return "";
 }
@@ -267,7 +273,7 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
       } else {
         const ends = labelItEnds(dn, dimNames);
         if (ends.length > 0) {
-          e.error(field, "dimension name must not be the end of another label name ('" + ends + "'): Envoy's tag regex for one would match inside the other");
+          e.error(field, "dimension name must neither end another label's name nor end with one ('" + ends + "'): Envoy's tag regex for one would match inside the other");
           continue;
         }
         dimNames.push(dn);

@@ -69,6 +69,8 @@ const MAX_CLUSTERS: i32 = 4096;
 const MAX_PEER_CACHE_BYTES: i32 = 4 << 20;
 const MAX_KEY_CACHE_BYTES: i32 = 4 << 20;
 const ENTRY_CHARGE: i32 = 96;
+/** Peer Structs and ids longer than this are decoded per stream, not cached (metadata-exchange writes at most 6 and 8 KiB). */
+const MAX_CACHED_PEER_BYTES: i32 = 16384;
 /** The key buffer is replaced after a stream that grew it past this (a 60 KiB :authority, say). */
 const MAX_KEY_BUFFER: i32 = 16384;
 
@@ -179,6 +181,10 @@ class StatsRoot extends RootContext {
       } else {
         const decoded = peerWorkload(kb.dataStart + <usize>structStart + 4, len, this.nextIndex++);
         if (decoded !== null) w = decoded;
+        if (len > MAX_CACHED_PEER_BYTES || idLen > MAX_CACHED_PEER_BYTES) {
+          kb.length = start;
+          return w;
+        }
         // Every insertion below is charged to the budget first (a new id bound to a cached
         // Struct too: one Struct under a million ids must not grow the by-id cache).
         this.roomForPeers(len + w.textBytes() + 2 * ENTRY_CHARGE + (idLen > 0 ? idLen : 0));
@@ -190,7 +196,7 @@ class StatsRoot extends RootContext {
         return w;
       }
       // Only a decoded peer is bound to its id (a later request may carry it).
-      if (idLen > 0 && w !== this.unknownPeer) {
+      if (idLen > 0 && idLen <= MAX_CACHED_PEER_BYTES && w !== this.unknownPeer) {
         const before = this.peerList;
         this.roomForPeers(idLen + ENTRY_CHARGE);
         if (this.peerList !== before) {

@@ -182,9 +182,13 @@ describe("finding 9: configuration", () => {
     expect((await loadError('{"value_separator": "_"}')).some((m) => m.startsWith("value_separator: "))).toBe(true);
   });
 
-  it("rejects a dimension named like the end of another label (Envoy's unanchored tag regex would match inside it)", async () => {
-    const errors = await loadError(JSON.stringify({ metrics: [{ dimensions: { app: "request.host" } }] }));
+  it("rejects a dimension named like the end of another label, or ending with one (Envoy's unanchored tag regexes would match inside it)", async () => {
+    let errors = await loadError(JSON.stringify({ metrics: [{ dimensions: { app: "request.host" } }] }));
     expect(errors.some((m) => m.startsWith("metrics[0].dimensions.app: ") && /source_app/.test(m)), errors.join("\n")).toBe(true);
+    errors = await loadError(JSON.stringify({ metrics: [{ dimensions: { my_source_app: "request.host" }, tags_to_remove: ["source_app"] }] }));
+    expect(errors.some((m) => m.startsWith("metrics[0].dimensions.my_source_app: ") && /source_app/.test(m)), errors.join("\n")).toBe(true);
+    errors = await loadError(JSON.stringify({ metrics: [{ dimensions: { tenant: "request.host" } }, { dimensions: { org_tenant: "request.path" } }] }));
+    expect(errors.some((m) => m.startsWith("metrics[1].dimensions.org_tenant: ") && /'tenant'/.test(m)), errors.join("\n")).toBe(true);
   });
 
   it("configuration work grows linearly: 20,000 dimensions and tags_to_remove take about 10x 2,000 (not 100x)", async () => {
