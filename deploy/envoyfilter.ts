@@ -14,13 +14,9 @@
 import { attachmentName, PART_OF, usesFailurePolicy, type Attachment, type Context, type FilterInput, type RenderOptions } from "./model.ts";
 import { HCM_PATH_HARDENING } from "./path-hardening.ts";
 import { istioImage, type K8sDoc } from "./wasmplugin.ts";
+import { HCM, HCM_TYPE, ROUTER, WASM_TYPE, localFileCode, wasmFilterTypedConfig } from "./envoy-config.ts";
 
-export const WASM_TYPE = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
-export const STRING_VALUE_TYPE = "type.googleapis.com/google.protobuf.StringValue";
-export const HCM = "envoy.filters.network.http_connection_manager";
-export const HCM_TYPE = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
-export const ROUTER = "envoy.filters.http.router";
-export const V8 = "envoy.wasm.runtime.v8";
+export { WASM_TYPE, STRING_VALUE_TYPE, HCM, ROUTER, V8 } from "./envoy-config.ts";
 
 export type EnvoyFilterForm = "ecds" | "local";
 
@@ -42,16 +38,10 @@ export function extensionName(f: FilterInput, a: Attachment, o: RenderOptions): 
 
 /** `envoy.extensions.filters.http.wasm.v3.Wasm` for one attachment. */
 export function wasmTypedConfig(f: FilterInput, a: Attachment, o: RenderOptions, code: Record<string, unknown>): Record<string, unknown> {
-  return {
-    "@type": WASM_TYPE,
-    config: {
-      name: pluginName(f, a, o),
-      root_id: a.rootId,
-      vm_config: { vm_id: a.rootId, runtime: V8, code },
-      configuration: { "@type": STRING_VALUE_TYPE, value: f.configJson },
-      ...failureFields(f.profile.failOpen, o.istio),
-    },
-  };
+  return wasmFilterTypedConfig({
+    name: pluginName(f, a, o), rootId: a.rootId, vmId: a.rootId, code, configuration: f.configJson,
+    failure: failureFields(f.profile.failOpen, o.istio),
+  });
 }
 
 export function remoteCode(f: FilterInput, o: RenderOptions): Record<string, unknown> {
@@ -64,7 +54,7 @@ export function remoteCode(f: FilterInput, o: RenderOptions): Record<string, unk
 }
 
 export function localCode(f: FilterInput, dir: string): Record<string, unknown> {
-  return { local: { filename: `${dir.replace(/\/+$/, "")}/${f.entry.name}.wasm` } };
+  return localFileCode(`${dir.replace(/\/+$/, "")}/${f.entry.name}.wasm`);
 }
 
 function routerMatch(context: Context): Record<string, unknown> {

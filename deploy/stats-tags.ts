@@ -1,8 +1,8 @@
 // Envoy stats_config.stats_tags that turn the stats filter's
 // `<tag>=.=<value>;.;...istio_requests_total` names into tagged metrics (facts
 // §6.3). The label regexes are Istio's, verbatim from its rendered sidecar
-// bootstrap (istio pkg/bootstrap/testdata/default_golden.json @394c4efc, checked
-// by tests/manifests against ../shared/fixtures/istio), which also carries the
+// bootstrap (istio/istio pkg/bootstrap/testdata/default_golden.json @394c4efc, checked
+// by tests/manifests against tests/fixtures/istio/bootstrap-stats-tags.ts), which also carries the
 // fixed response_code entries; then the cache/component/tag/wasm_filter ones.
 
 /** The 25 labels of istio_requests_total, in stat-name order (facts §6.2). */

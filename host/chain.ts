@@ -69,6 +69,7 @@ export class Chain {
       logs: stream.logs,
       routeCacheCleared: stream.routeCacheCleared,
       reset: stream.reset_,
+      ...(stream.resetReason !== null ? { resetReason: stream.resetReason } : {}),
     };
   }
 }

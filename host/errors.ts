@@ -3,10 +3,13 @@ import type { LogEntry } from "./types.ts";
 
 /** proxy_on_vm_start / proxy_on_configure returned false, or the module could not be loaded. */
 export class PluginLoadError extends Error {
+  /** The message without the module's log lines. */
+  readonly reason: string;
   constructor(message: string, readonly logs: LogEntry[] = []) {
     const tail = logs.length ? `\nmodule logs:\n${logs.map((l) => `  [${l.level}] ${l.message}`).join("\n")}` : "";
     super(message + tail);
     this.name = "PluginLoadError";
+    this.reason = message;
   }
 }
 

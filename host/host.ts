@@ -1,13 +1,14 @@
 // ProxyWasmHost: owns the stores every VM shares (stats, shared data, queues), the clock, the
 // test upstreams, and the VMs (one per worker per vm key, shared by plugins as in Envoy).
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { LOG_LEVELS, type LogLevel } from "./constants.ts";
 import { PluginLoadError } from "./errors.ts";
 import { MetricsStore } from "./metrics.ts";
 import { SharedData, SharedQueues } from "./shared-data.ts";
-import { capMemory, inspectModule } from "./module.ts";
+import { inspectModule } from "./module.ts";
+import { checkModule } from "./module-check.ts";
+import { readModuleFile } from "./module-file.ts";
 import { Vm } from "./vm.ts";
 import { RootContext } from "./contexts.ts";
 import { PluginRuntime } from "./plugin.ts";
@@ -26,8 +27,10 @@ export interface HostOptions {
   properties?: Record<string, PropertyInput>;
   statsTags?: StatsTag[];
   now?: () => bigint;
-  /** Memory growth cap per VM in 64 KiB pages (default 16384 = 1 GiB). */
+  /** Memory cap per VM in 64 KiB pages (default 16384 = 1 GiB): initial size and growth. */
   maxMemoryPages?: number;
+  /** Largest module file or buffer accepted (default 256 MiB, Istio's ISTIO_WASM_MAX_BINARY_SIZE_BYTES default). */
+  maxModuleBytes?: number;
   /** Keep every module log line in host.logs (default true; load loops turn it off). */
   retainLogs?: boolean;
 }
@@ -56,6 +59,7 @@ export class ProxyWasmHost implements HostServices {
   readonly logs: LogEntry[] = [];
   readonly plugins: PluginRuntime[] = [];
   private readonly maxMemoryPages: number;
+  private readonly maxModuleBytes: number;
   private readonly retainLogs: boolean;
   private readonly clock: () => bigint;
   private offsetNs = 0n;
@@ -78,6 +82,7 @@ export class ProxyWasmHost implements HostServices {
     this.metrics = new MetricsStore(opts.statsTags ?? []);
     this.clock = opts.now ?? (() => BigInt(Date.now()) * 1_000_000n);
     this.maxMemoryPages = opts.maxMemoryPages ?? 16384;
+    this.maxModuleBytes = opts.maxModuleBytes ?? 256 * 1024 * 1024;
     this.retainLogs = opts.retainLogs ?? true;
   }
 
@@ -138,14 +143,26 @@ export class ProxyWasmHost implements HostServices {
 
   chain(plugins: PluginRuntime[]): Chain { return new Chain(this, plugins); }
 
+  /**
+   * Loads a plugin. Every failure is a PluginLoadError whose message starts
+   * with the module's file (or "Wasm module '<name>' (<n> bytes)" for bytes).
+   */
   async loadPlugin(opts: LoadOptions): Promise<PluginRuntime> {
-    let raw: Uint8Array;
+    const label = typeof opts.module === "string" ? opts.module : `Wasm module${opts.name ? ` '${opts.name}'` : ""} (${opts.module.length} bytes)`;
     try {
-      raw = typeof opts.module === "string" ? new Uint8Array(await readFile(opts.module)) : opts.module;
+      return await this.load(opts);
     } catch (e) {
-      throw new PluginLoadError(`cannot read Wasm module ${String(opts.module)}: ${(e as Error).message}`);
+      if (e instanceof PluginLoadError) throw new PluginLoadError(`${label}: ${e.reason}`, e.logs);
+      throw new PluginLoadError(`${label}: ${(e as Error).message}`); // e.g. V8 cannot allocate the instance
     }
-    const code = capMemory(raw, this.maxMemoryPages);
+  }
+
+  private async load(opts: LoadOptions): Promise<PluginRuntime> {
+    let raw: Uint8Array;
+    if (typeof opts.module === "string") raw = await readModuleFile(opts.module, this.maxModuleBytes);
+    else if (opts.module.length > this.maxModuleBytes) throw new PluginLoadError(`${opts.module.length} bytes, above the host's cap of ${this.maxModuleBytes} bytes (maxModuleBytes)`);
+    else raw = opts.module;
+    const code = checkModule(raw, this.maxMemoryPages);
     const hash = createHash("sha256").update(code).digest("hex");
     let module = this.modules.get(hash);
     if (!module) {

@@ -50,6 +50,8 @@ export class HttpStream implements StreamHooks {
   logs: LogEntry[] = [];
   state: StreamState = "decoding";
   reset_ = false;
+  /** Why the stream was reset (see SendResult.resetReason); null while it was not. */
+  resetReason: string | null = null;
   readonly info: StreamInfo;
   private slots: Slot[];
   private dec: Pass;
@@ -58,7 +60,7 @@ export class HttpStream implements StreamHooks {
   response: { headers: HeaderMap; body: Uint8Array; trailers: HeaderMap | null; local: boolean; details: string } | null = null;
   private localBy: number | null = null; // filter index that started a local reply in progress
   private pendingLocal: { idx: number; reply: LocalReply } | null = null;
-  private pendingReset = false;
+  private pendingReset: string | null = null;
   private pendingContinue: { ctx: StreamContext; dir: Dir }[] = [];
 
   constructor(
@@ -257,7 +259,7 @@ export class HttpStream implements StreamHooks {
 
   /** Applies what the last callback asked for, after it returned (Envoy's after-VM-call actions). */
   private afterCall(pass: Pass | null): "abort" | "ok" {
-    if (this.pendingReset) { this.pendingReset = false; this.doReset(); return "abort"; }
+    if (this.pendingReset) { const why = this.pendingReset; this.pendingReset = null; this.doReset(why); return "abort"; }
     if (this.pendingLocal) {
       const { idx, reply } = this.pendingLocal;
       this.pendingLocal = null;
@@ -305,7 +307,10 @@ export class HttpStream implements StreamHooks {
     if (this.state === "encoding") {
       // Response already under way: Envoy bypasses the encoder filters (sendDirectLocalReply),
       // or resets the stream when the client already has the response headers.
-      if (this.enc?.headersOut) return this.doReset();
+      if (this.enc?.headersOut) {
+        const by = idx >= 0 ? `plugin '${this.plugins[idx]!.name}'` : "the host";
+        return this.doReset(`${by} sent a local reply (${reply.status} ${reply.details}) after the response headers went out`);
+      }
       const { headers, body } = buildLocalReply(reply, this.info.requestHeaders);
       this.response = { headers, body, trailers: null, local: true, details: reply.details };
       this.info.responseHeaders = headers;
@@ -323,8 +328,9 @@ export class HttpStream implements StreamHooks {
     this.startEncoding(headers, [body], null, true, reply.details);
   }
 
-  private doReset(): void {
+  private doReset(reason: string): void {
     this.reset_ = true;
+    this.resetReason = reason;
     this.info.responseCode ??= 0;
     this.info.details ??= "wasm_close_stream";
     this.response ??= { headers: new HeaderMap(), body: EMPTY, trailers: null, local: true, details: this.info.details };
@@ -374,7 +380,7 @@ export class HttpStream implements StreamHooks {
   private invoke(vm: Vm, ctx: StreamContext, fn: string, b = 0, c = 0): number {
     const local = this.pendingLocal;
     const r = vm.call(ctx, fn, ctx.id, b, c);
-    this.recorder?.({ idx: ctx.index, fn, b, c, r, exists: vm.has(fn), local: this.pendingLocal !== local, other: this.pendingContinue.length > 0 || this.pendingReset || vm.failed });
+    this.recorder?.({ idx: ctx.index, fn, b, c, r, exists: vm.has(fn), local: this.pendingLocal !== local, other: this.pendingContinue.length > 0 || this.pendingReset !== null || vm.failed });
     return r;
   }
 
@@ -384,7 +390,7 @@ export class HttpStream implements StreamHooks {
     const before = this.state;
     this.requestLocal(-1, { status: 408, body: new TextEncoder().encode("stream timeout"), headers: [], grpcStatus: null, details: "stream_idle_timeout" });
     // The idle-timeout reply itself was held by an encoder: reset, as Envoy eventually would.
-    if ((this.state as string) !== "done" && (before as string) !== "done") this.doReset();
+    if ((this.state as string) !== "done" && (before as string) !== "done") this.doReset("stream idle timeout: no filter continued the stream, and a filter held the timeout reply");
   }
 
   // --- StreamHooks (called from host functions) ---------------------------------------------
@@ -394,10 +400,10 @@ export class HttpStream implements StreamHooks {
     this.pendingLocal ??= { idx: ctx.index, reply };
   }
 
-  reset(_ctx: StreamContext, _type: "request" | "response"): void {
+  reset(ctx: StreamContext, type: "request" | "response"): void {
     if (this.state === "done") return;
     this.info.details ??= "wasm_close_stream";
-    this.pendingReset = true;
+    this.pendingReset ??= `plugin '${ctx.plugin.name}' called proxy_close_stream(${type})`;
   }
 
   continueStream(ctx: StreamContext, dir: Dir): void {

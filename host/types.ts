@@ -51,6 +51,8 @@ export interface SendResult {
   routeCacheCleared: boolean;
   /** The stream was reset (proxy_close_stream) instead of answered. */
   reset: boolean;
+  /** Only when reset: who reset it and why (a plugin's proxy_close_stream, a local reply too late, the idle timeout). */
+  resetReason?: string;
 }
 
 /** Answer of a test upstream registered for proxy_http_call. */

@@ -1,12 +1,14 @@
 // Reading an artifact back, from a layout or a registry, the same way: the
-// manifest is schema-checked, every blob it names is fetched and checked
-// against its digest and size, and the module is taken out by Istio's rules.
+// manifest is checked against the OCI image-spec, every blob it names is
+// fetched and checked against its digest and size (an OCI image config against
+// the spec too), and the module is taken out by Istio's rules.
 import { MT, type Variant } from "./media-types.ts";
 import { checkBlob, digestOf, type Descriptor } from "./digest.ts";
 import type { Manifest } from "./artifact.ts";
 import { istioExtract, type IstioShape } from "./istio-rules.ts";
-import type { OciSchemas } from "./schema.ts";
-import { readBlob, resolveTag } from "./layout.ts";
+import { assertImageConfig, assertOciDocument } from "./image-spec.ts";
+import { blobPath, readBlob, resolveTag } from "./layout.ts";
+import { resolveLimits, type OciLimits } from "./limits.ts";
 
 export interface RuntimeConfig {
   type?: string;
@@ -32,38 +34,44 @@ export interface LoadedArtifact {
 
 const INDEX_TYPES = new Set<string>([MT.ociIndex, MT.dockerManifestList]);
 
-export function parseManifest(bytes: Uint8Array, where: string, schemas?: OciSchemas, mediaTypeHint?: string): Manifest {
+export function parseManifest(bytes: Uint8Array, where: string, mediaTypeHint?: string): Manifest {
   let m: Manifest & { manifests?: unknown };
   try {
     m = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw new Error(`${where}: manifest is not JSON`);
   }
+  if (m === null || typeof m !== "object" || Array.isArray(m)) assertOciDocument("manifest", m, `${where} manifest`);
   const mt = m.mediaType ?? mediaTypeHint;
   if ((mt && INDEX_TYPES.has(mt)) || Array.isArray(m.manifests)) {
     throw new Error(`${where} is an image index, not a manifest: a Wasm artifact must be a single manifest`);
   }
   if (mt && mt !== MT.ociManifest && mt !== MT.dockerManifest) throw new Error(`${where}: unsupported manifest media type ${mt}`);
-  schemas?.assert("manifest", m, `${where} manifest`);
-  if (!m.config || !Array.isArray(m.layers)) throw new Error(`${where}: manifest lacks config or layers`);
+  assertOciDocument("manifest", m, `${where} manifest`);
   return m;
 }
 
 /**
  * Interprets an already fetched manifest; `blob` must return the verified
- * bytes of a descriptor (it is called for the config and for every layer).
+ * bytes of a descriptor, at most `maxBytes` (it is called for the config and
+ * for every layer). `locate` names where a blob lives, for error messages.
  */
 export function interpretArtifact(
   reference: string,
   manifestBytes: Uint8Array,
-  blob: (d: Descriptor, what: string) => Uint8Array,
-  schemas?: OciSchemas,
+  blob: (d: Descriptor, what: string, maxBytes: number) => Uint8Array,
   mediaTypeHint?: string,
+  opts: { limits?: OciLimits; locate?: (d: Descriptor) => string } = {},
 ): LoadedArtifact {
-  const manifest = parseManifest(manifestBytes, reference, schemas, mediaTypeHint);
-  const configBytes = blob(manifest.config, `${reference} config`);
-  const layers = manifest.layers.map((l, i) => ({ mediaType: l.mediaType, bytes: blob(l, `${reference} layer ${i}`) }));
-  const ex = istioExtract(manifest, layers, configBytes, reference);
+  const limits = opts.limits ?? resolveLimits();
+  const manifest = parseManifest(manifestBytes, reference, mediaTypeHint);
+  const configBytes = blob(manifest.config, `${reference} config`, limits.maxMetadataBytes);
+  if (manifest.config.mediaType === MT.ociImageConfig) assertImageConfig(configBytes, manifest, `${reference} config`);
+  const layers = manifest.layers.map((l, i) => {
+    const what = `${reference} layer ${i}`;
+    return { mediaType: l.mediaType, bytes: blob(l, what, limits.maxBlobBytes), label: `${what} blob ${l.digest}${opts.locate ? ` (${opts.locate(l)})` : ""}` };
+  });
+  const ex = istioExtract(manifest, layers, configBytes, reference, limits);
   const out: LoadedArtifact = {
     reference,
     manifest,
@@ -86,15 +94,25 @@ export function interpretArtifact(
 }
 
 export interface ReadLayoutOptions {
-  /** Validate oci-layout, index.json and the manifest against the OCI schemas. */
-  schemas?: OciSchemas;
+  /** Overrides of the read limits (oci/limits.ts). */
+  limits?: Partial<OciLimits>;
+  /** For the limit environment variables (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
-/** Loads `<tag>` from an OCI layout, checking every digest and size on the way. */
+/**
+ * Loads `<tag>` from an OCI layout, checking every document against the spec
+ * and every digest and size on the way. Reads only regular files inside the
+ * layout, each within its limit.
+ */
 export function readArtifactFromLayout(layoutDir: string, tag: string, opts: ReadLayoutOptions = {}): LoadedArtifact {
-  const desc = resolveTag(layoutDir, tag, opts.schemas);
+  const limits = resolveLimits(opts.limits, opts.env);
+  const desc = resolveTag(layoutDir, tag, limits.maxMetadataBytes);
   const reference = `oci:${layoutDir}:${tag}`;
-  const manifestBytes = readBlob(layoutDir, desc, `${reference} manifest`);
+  const manifestBytes = readBlob(layoutDir, desc, `${reference} manifest`, limits.maxMetadataBytes);
   checkBlob(desc, manifestBytes, `${reference} manifest`);
-  return interpretArtifact(reference, manifestBytes, (d, what) => readBlob(layoutDir, d, what), opts.schemas, desc.mediaType);
+  return interpretArtifact(reference, manifestBytes, (d, what, max) => readBlob(layoutDir, d, what, max), desc.mediaType, {
+    limits,
+    locate: (d) => blobPath(layoutDir, d.digest),
+  });
 }

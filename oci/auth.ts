@@ -1,11 +1,12 @@
 // Registry credentials. Passwords never go on a command line (visible in `ps`
 // and shell history): the CLI reads them from stdin, and tools we run get them
 // through a temporary docker-config auth file (0600, in a 0700 directory,
-// removed afterwards). Without flags the usual files are used, in the order
-// skopeo/podman and docker look them up.
+// removed afterwards, also when the user interrupts). Without flags the usual
+// files are used, in the order skopeo/podman and docker look them up.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { onInterrupt } from "./interrupt.ts";
 
 export interface Credentials {
   username: string;
@@ -66,11 +67,29 @@ export interface TempAuthFile {
   dispose(): void;
 }
 
-/** A docker config.json holding only `host`'s credentials, for --dest-authfile / --to-registry-config. */
+/**
+ * A docker config.json holding only `host`'s credentials, for --dest-authfile /
+ * --to-registry-config. Removed by dispose(), at exit, and on SIGINT, SIGTERM
+ * or SIGHUP: the password never outlives the command.
+ */
 export function writeTempAuthFile(host: string, creds: Credentials): TempAuthFile {
   const dir = mkdtempSync(path.join(os.tmpdir(), "mesh-filters-auth-")); // mkdtemp creates it 0700
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const unregister = onInterrupt(remove);
   const file = path.join(dir, "auth.json");
   const auth = Buffer.from(`${creds.username}:${creds.password}`, "utf8").toString("base64");
-  writeFileSync(file, JSON.stringify({ auths: { [host]: { auth } } }), { mode: 0o600 });
-  return { path: file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  try {
+    writeFileSync(file, JSON.stringify({ auths: { [host]: { auth } } }), { mode: 0o600 });
+  } catch (err) {
+    unregister();
+    remove();
+    throw err;
+  }
+  return {
+    path: file,
+    dispose: () => {
+      unregister();
+      remove();
+    },
+  };
 }

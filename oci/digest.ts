@@ -1,6 +1,6 @@
-// Content digests. The OCI schemas accept any `algo:encoded` string, so the
-// strict shape (sha256 + 64 lowercase hex) and the digest/size-vs-content checks
-// live here and are applied to every blob we write or read.
+// Content digests: the sha256 form we write and can verify, and the
+// digest/size-vs-content check applied to every blob we write or read
+// (image-spec.ts checks the digest grammar of any algorithm).
 import { createHash } from "node:crypto";
 
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;

@@ -3,6 +3,7 @@
 // the deterministic DEFLATE stream of deflate.ts.
 import { gunzipSync } from "node:zlib";
 import { deflateRaw } from "./deflate.ts";
+import { DEFAULT_LIMITS, formatBytes, OciLimitError } from "./limits.ts";
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -33,6 +34,17 @@ export function gzip(data: Uint8Array): Uint8Array {
   return out;
 }
 
-export function gunzip(data: Uint8Array): Uint8Array {
-  return new Uint8Array(gunzipSync(data));
+/**
+ * Decompresses, stopping as soon as the output would pass `maxBytes` (a gzip
+ * bomb costs at most that much memory and time, then fails).
+ */
+export function gunzip(data: Uint8Array, maxBytes = DEFAULT_LIMITS.maxUnpackedBytes): Uint8Array {
+  try {
+    return new Uint8Array(gunzipSync(data, { maxOutputLength: maxBytes }));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new OciLimitError(`gzip data decompresses to more than ${formatBytes(maxBytes)} (the limit for a decompressed layer)`);
+    }
+    throw err;
+  }
 }

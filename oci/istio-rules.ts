@@ -5,6 +5,7 @@ import { MT } from "./media-types.ts";
 import { gunzip } from "./gzip.ts";
 import { findPluginWasm, readTar } from "./tar.ts";
 import type { Manifest } from "./artifact.ts";
+import { DEFAULT_LIMITS, OciLimitError, type OciLimits } from "./limits.ts";
 
 export type IstioShape = "docker" | "compat" | "oci";
 
@@ -17,27 +18,37 @@ export interface IstioExtraction {
   runtimeConfig?: Uint8Array;
 }
 
-type Layers = { mediaType: string; bytes: Uint8Array }[];
+/** `label` names the blob (reference, layer, digest, file) in limit errors. */
+type Layers = { mediaType: string; bytes: Uint8Array; label?: string }[];
+type Limits = Pick<OciLimits, "maxUnpackedBytes" | "maxTarEntries">;
 
-function fromTarGzip(layer: Uint8Array): { module: Uint8Array; runtimeConfig?: Uint8Array } {
+function fromTarGzip(layer: Layers[number], limits: Limits): { module: Uint8Array; runtimeConfig?: Uint8Array } {
   let tar: Uint8Array;
+  let entries: ReturnType<typeof readTar>;
   try {
-    tar = gunzip(layer);
+    try {
+      tar = gunzip(layer.bytes, limits.maxUnpackedBytes);
+    } catch (err) {
+      if (err instanceof OciLimitError) throw err;
+      throw new Error(`could not extract wasm binary: failed to parse layer as tar.gz: ${(err as Error).message}`);
+    }
+    entries = readTar(tar, limits.maxTarEntries);
   } catch (err) {
-    throw new Error(`could not extract wasm binary: failed to parse layer as tar.gz: ${(err as Error).message}`);
+    // Hostile content is not a shape Istio might accept: fail on it, naming the blob.
+    if (err instanceof OciLimitError) throw new OciLimitError(`${layer.label ?? "layer"}: ${err.message}`);
+    throw err;
   }
-  const entries = readTar(tar);
   const module = findPluginWasm(entries);
   if (!module) throw new Error("could not extract wasm binary: plugin.wasm not found in the archive");
   const rc = entries.find((e) => e.name.replace(/^\.\//, "") === "runtime-config.json");
   return rc ? { module, runtimeConfig: rc.data } : { module };
 }
 
-function lastLayerTarGzip(layers: Layers, expect: string): { module: Uint8Array; runtimeConfig?: Uint8Array } {
+function lastLayerTarGzip(layers: Layers, expect: string, limits: Limits): { module: Uint8Array; runtimeConfig?: Uint8Array } {
   if (layers.length === 0) throw new Error("number of layers must be greater than zero");
   const last = layers[layers.length - 1]!;
   if (last.mediaType !== expect) throw new Error(`invalid media type ${last.mediaType} (expect ${expect})`);
-  return fromTarGzip(last.bytes);
+  return fromTarGzip(last, limits);
 }
 
 function ociVariant(layers: Layers): Uint8Array {
@@ -55,20 +66,24 @@ function multierror(errs: string[]): string {
 /**
  * What Istio would load from this manifest, or an IstioRejection with Istio's
  * message. `layers` are the manifest's layers with their (verified) bytes.
+ * A layer that breaks a limit (gzip bomb, hostile tar header) throws an
+ * OciLimitError naming it instead.
  */
-export function istioExtract(manifest: Manifest, layers: Layers, configBytes?: Uint8Array, where = "the image"): IstioExtraction {
+export function istioExtract(manifest: Manifest, layers: Layers, configBytes?: Uint8Array, where = "the image", limits: Limits = DEFAULT_LIMITS): IstioExtraction {
   let out: IstioExtraction;
   if (manifest.mediaType === MT.dockerManifest) {
     try {
-      out = { shape: "docker", ...lastLayerTarGzip(layers, MT.dockerLayerTarGzip) };
+      out = { shape: "docker", ...lastLayerTarGzip(layers, MT.dockerLayerTarGzip, limits) };
     } catch (err) {
+      if (err instanceof OciLimitError) throw err;
       throw new IstioRejection(`could not extract Wasm file from the image as Docker container ${(err as Error).message}`);
     }
   } else {
     let errCompat: string;
     try {
-      out = { shape: "compat", ...lastLayerTarGzip(layers, MT.ociLayerTarGzip) };
+      out = { shape: "compat", ...lastLayerTarGzip(layers, MT.ociLayerTarGzip, limits) };
     } catch (e1) {
+      if (e1 instanceof OciLimitError) throw e1;
       errCompat = (e1 as Error).message;
       try {
         out = { shape: "oci", module: ociVariant(layers) };

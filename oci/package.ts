@@ -6,7 +6,6 @@ import type { BuiltArtifact } from "./artifact.ts";
 import { loadBuiltFilters, type BuiltFilter } from "./filters-json.ts";
 import { layoutTag, VARIANTS, type Variant } from "./media-types.ts";
 import { resolveProvenance, type Provenance } from "./provenance.ts";
-import { defaultSchemaDir, loadOciSchemas, type OciSchemas } from "./schema.ts";
 import { writeLayout } from "./layout.ts";
 
 export interface PackageOptions {
@@ -20,8 +19,6 @@ export interface PackageOptions {
   variants?: Variant[];
   /** Only these filters (default: every filter in filters.json). */
   only?: string[];
-  /** Default `<projectRoot>/../shared/schemas/oci` (or $OCI_SCHEMA_DIR). */
-  schemaDir?: string;
   /** Environment for SOURCE_DATE_EPOCH (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Overrides resolveProvenance (tests, callers that already know it). */
@@ -46,16 +43,6 @@ export interface PackageResult {
   artifacts: PackagedArtifact[];
 }
 
-let warned = false;
-/** An explicit schema dir must exist; without one, validation is skipped (with a warning) when the schemas are not around. */
-export function resolveSchemas(root: string, schemaDir?: string): OciSchemas | undefined {
-  const dir = schemaDir ?? defaultSchemaDir(root);
-  if (dir) return loadOciSchemas(dir);
-  if (!warned) console.error("warning: OCI JSON schemas (shared/schemas/oci) not found; set OCI_SCHEMA_DIR to validate manifests against them");
-  warned = true;
-  return undefined;
-}
-
 export function buildArtifact(f: BuiltFilter, variant: Variant, prov: Provenance): BuiltArtifact {
   return variant === "wasm" ? buildWasmArtifact(f, prov) : buildCompatArtifact(f, prov);
 }
@@ -65,7 +52,6 @@ export function packageFilters(opts: PackageOptions): PackageResult {
   const filtersJson = path.resolve(root, opts.filtersJson ?? "build/filters.json");
   const layoutDir = path.resolve(root, opts.outDir ?? "dist/oci");
   const variants = opts.variants?.length ? opts.variants : [...VARIANTS];
-  const schemas = resolveSchemas(root, opts.schemaDir);
   const provenance = opts.provenance ?? resolveProvenance(root, opts.env);
   const filters = loadBuiltFilters(filtersJson, root, opts.only);
   if (filters.length === 0) throw new Error(`${filtersJson} lists no filters`);
@@ -85,6 +71,6 @@ export function packageFilters(opts: PackageOptions): PackageResult {
       });
     }
   }
-  writeLayout(layoutDir, artifacts.map((a) => ({ tag: a.tag, artifact: a.artifact })), schemas);
+  writeLayout(layoutDir, artifacts.map((a) => ({ tag: a.tag, artifact: a.artifact })));
   return { layoutDir, provenance, artifacts };
 }

@@ -1,7 +1,8 @@
 // pushFilters: package (so the layout always matches build/filters.json), then
 // copy each layout tag to `<registry>/<name>:<tag>[-compat]` with ORAS
-// (`oras cp --from-oci-layout`) or, without ORAS, skopeo. Both copy the
-// layout's manifest bytes unchanged, so the pushed digest is the packaged one.
+// (`oras cp --from-oci-layout`) or, without ORAS, skopeo, each found as
+// everywhere else (tools/locate.ts: env variable, PATH, .tools/bin). Both copy
+// the layout's manifest bytes unchanged, so the pushed digest is the packaged one.
 // Each push is confirmed by reading the tag back over the registry API before
 // it counts; dist/pushed.json is written only when every push succeeded.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -11,7 +12,8 @@ import { packageFilters, type PackageOptions } from "./package.ts";
 import { parseRegistryPrefix } from "./reference.ts";
 import { writeTempAuthFile, type Credentials, type TempAuthFile } from "./auth.ts";
 import { RegistryClient } from "./registry-client.ts";
-import { runTool, shellQuote, which } from "./tools.ts";
+import { runTool, shellQuote } from "./tools.ts";
+import { locateTool, TOOL_ENV } from "../tools/locate.ts";
 
 export type PushTool = "oras" | "skopeo";
 
@@ -29,7 +31,7 @@ export interface PushOptions extends Omit<PackageOptions, "outDir" | "variants">
   /** A docker config.json-format file to use instead of the default credential files. */
   authFile?: string;
   dryRun?: boolean;
-  /** Default: oras when on PATH, else skopeo. */
+  /** Default: oras when found (ORAS_BIN, PATH, .tools/bin), else skopeo (SKOPEO_BIN, PATH). */
   tool?: PushTool;
   /** Default `<projectRoot>/dist/pushed.json`. */
   pushedJson?: string;
@@ -53,6 +55,8 @@ export interface PushedJson {
 
 export interface PushResult extends PushedJson {
   tool: PushTool;
+  /** The binary that ran (undefined for a dry run without the tool). */
+  toolPath?: string;
   /** The commands run (or, with dryRun, that would run). */
   commands: string[][];
   pushedJson?: string;
@@ -79,14 +83,17 @@ export function pushCommand(tool: PushTool, layoutDir: string, tag: string, dest
 }
 
 export const NO_TOOL_MESSAGE =
-  "neither `oras` nor `skopeo` is on PATH. Install one of them: ORAS 1.x (https://oras.land/docs/installation, " +
-  "e.g. `brew install oras` or the release tarball) or skopeo (`apt-get install skopeo`, `dnf install skopeo`, " +
-  "`brew install skopeo`). `mesh-filters push --dry-run` prints the commands without running them.";
+  "neither `oras` nor `skopeo` was found (ORAS_BIN / SKOPEO_BIN, PATH, .tools/bin). `npm run setup` installs the pinned ORAS; " +
+  "or install one of them: ORAS 1.x (https://oras.land/docs/installation, e.g. `brew install oras` or the release tarball) or " +
+  "skopeo (`apt-get install skopeo`, `dnf install skopeo`, `brew install skopeo`). `mesh-filters push --dry-run` prints the " +
+  "commands without running them.";
 
-export function chooseTool(preferred: PushTool | undefined, env: NodeJS.ProcessEnv): PushTool | undefined {
-  if (preferred) return which(preferred, env) ? preferred : undefined;
-  if (which("oras", env)) return "oras";
-  if (which("skopeo", env)) return "skopeo";
+/** The tool to push with and its binary: the preferred one, else oras, else skopeo. */
+export function chooseTool(preferred: PushTool | undefined, env: NodeJS.ProcessEnv): { tool: PushTool; bin: string } | undefined {
+  for (const tool of preferred ? [preferred] : (["oras", "skopeo"] as const)) {
+    const found = locateTool(tool, env);
+    if (found) return { tool, bin: found.path };
+  }
   return undefined;
 }
 
@@ -113,11 +120,11 @@ export async function pushFilters(opts: PushOptions): Promise<PushResult> {
   const rel = path.relative(root, pkg.layoutDir);
   const layoutArg = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : pkg.layoutDir;
 
-  let tool = chooseTool(opts.tool, env);
-  if (!tool) {
-    if (!opts.dryRun) throw new Error(opts.tool ? `\`${opts.tool}\` is not on PATH. ${NO_TOOL_MESSAGE}` : NO_TOOL_MESSAGE);
-    tool = opts.tool ?? "oras";
+  const chosen = chooseTool(opts.tool, env);
+  if (!chosen && !opts.dryRun) {
+    throw new Error(opts.tool ? `\`${opts.tool}\` was not found (${TOOL_ENV[opts.tool]}, PATH, .tools/bin). ${NO_TOOL_MESSAGE}` : NO_TOOL_MESSAGE);
   }
+  const tool = chosen?.tool ?? opts.tool ?? "oras";
 
   const selected = pkg.artifacts.filter((a) => variants.includes(a.variant) && (!opts.only?.length || opts.only.includes(a.name)));
   const plan = selected.map((a) => {
@@ -137,7 +144,7 @@ export async function pushFilters(opts: PushOptions): Promise<PushResult> {
         commands.push(argv);
         log(`${shellQuote(argv)}    # expect ${p.a.manifestDigest}`);
       }
-      return { registry, tag, tool, commands, artifacts: [] };
+      return { registry, tag, tool, toolPath: chosen?.bin, commands, artifacts: [] };
     }
 
     if (opts.credentials) temp = writeTempAuthFile(host, opts.credentials);
@@ -153,7 +160,8 @@ export async function pushFilters(opts: PushOptions): Promise<PushResult> {
     for (const p of plan) {
       const argv = pushCommand(tool, layoutArg, layoutTag(p.a.name, p.a.variant), p.reference, { plainHttp: opts.plainHttp, authFile });
       commands.push(argv);
-      const res = await runTool(argv, { env, cwd: root });
+      // argv[0] stays the tool's name in `commands`; the binary that runs is the one located.
+      const res = await runTool([chosen!.bin, ...argv.slice(1)], { env, cwd: root });
       if (res.code !== 0) {
         const detail = (res.stderr || res.stdout).trim().split("\n").slice(-5).join("\n  ");
         throw new PushError(`pushing ${p.reference} with ${tool} failed (exit ${res.code}):\n  ${detail}\n${done()}`, pushed);
@@ -180,5 +188,5 @@ export async function pushFilters(opts: PushOptions): Promise<PushResult> {
   const pushedJson = path.resolve(root, opts.pushedJson ?? "dist/pushed.json");
   mkdirSync(path.dirname(pushedJson), { recursive: true });
   writeFileSync(pushedJson, JSON.stringify(out, null, 2) + "\n");
-  return { ...out, tool, commands, pushedJson };
+  return { ...out, tool, toolPath: chosen!.bin, commands, pushedJson };
 }

@@ -6,6 +6,7 @@
 // or who ran the build). The reader understands what other tools put in compat
 // layers (ustar prefix, pax `path`/`size` records, GNU long names), because
 // `verify` also reads images we did not build.
+import { DEFAULT_LIMITS, OciLimitError } from "./limits.ts";
 
 export interface TarEntry {
   name: string;
@@ -72,15 +73,26 @@ function cString(b: Uint8Array): string {
   return dec.decode(end >= 0 ? b.subarray(0, end) : b);
 }
 
-function parseNumber(field: Uint8Array): number {
+/**
+ * A numeric header field: octal digits (NUL/space padded), or GNU base-256
+ * (high bit of the first byte set). Anything else, a negative base-256 value
+ * (first byte 0xff) or a value beyond 2^53 is refused: such a size is how a
+ * tiny layer makes a reader loop forever or allocate without end.
+ */
+function parseNumber(field: Uint8Array, name: string, off: number): number {
   if (field[0]! & 0x80) {
-    // GNU base-256 for sizes >= 8 GiB
-    let v = 0;
-    for (let i = 1; i < field.length; i++) v = v * 256 + field[i]!;
+    if (field[0] === 0xff) throw new OciLimitError(`tar: header at offset ${off}: negative base-256 ${name}`);
+    let v = field[0]! & 0x7f;
+    for (let i = 1; i < field.length; i++) {
+      v = v * 256 + field[i]!;
+      if (v > Number.MAX_SAFE_INTEGER) throw new OciLimitError(`tar: header at offset ${off}: base-256 ${name} overflows`);
+    }
     return v;
   }
-  const s = cString(field).trim();
-  return s === "" ? 0 : parseInt(s, 8);
+  const s = cString(field).replace(/^[ ]+|[ \0]+$/g, "");
+  if (s === "") return 0;
+  if (!/^[0-7]+$/.test(s)) throw new OciLimitError(`tar: header at offset ${off}: ${name} field ${JSON.stringify(s)} is not an octal number`);
+  return parseInt(s, 8);
 }
 
 function parsePax(data: Uint8Array): Record<string, string> {
@@ -107,21 +119,32 @@ export interface TarReadEntry {
   data: Uint8Array;
 }
 
-/** Reads every entry; throws on a corrupt header (bad checksum, truncated data). */
-export function readTar(tar: Uint8Array): TarReadEntry[] {
+/**
+ * Reads every entry; throws on a corrupt header (bad checksum, truncated
+ * data), and an OciLimitError on a header built to hurt (negative, non-octal
+ * or overflowing size) or more than `maxEntries` entries. Every header moves
+ * the offset forward by at least one block, so reading always ends.
+ */
+export function readTar(tar: Uint8Array, maxEntries = DEFAULT_LIMITS.maxTarEntries): TarReadEntry[] {
   const entries: TarReadEntry[] = [];
   let off = 0;
+  let headers = 0;
   let longName: string | undefined;
   let pax: Record<string, string> = {};
   while (off + BLOCK <= tar.length) {
     const h = tar.subarray(off, off + BLOCK);
     if (h.every((b) => b === 0)) break;
+    // Extension headers (pax, GNU long names) count too: each costs a parse.
+    if (++headers > maxEntries) throw new OciLimitError(`tar: more than ${maxEntries} entries`);
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-    if (parseNumber(h.subarray(148, 156)) !== sum) throw new Error(`tar: bad header checksum at offset ${off}`);
+    if (parseNumber(h.subarray(148, 156), "checksum", off) !== sum) throw new Error(`tar: bad header checksum at offset ${off}`);
     const type = String.fromCharCode(h[156] || 0x30);
-    let size = parseNumber(h.subarray(124, 136));
-    if (pax.size !== undefined) size = parseInt(pax.size, 10);
+    let size = parseNumber(h.subarray(124, 136), "size", off);
+    if (pax.size !== undefined) {
+      if (!/^\d{1,16}$/.test(pax.size) || !Number.isSafeInteger(Number(pax.size))) throw new OciLimitError(`tar: header at offset ${off}: pax size ${JSON.stringify(pax.size)} is not a size`);
+      size = Number(pax.size);
+    }
     const start = off + BLOCK;
     if (start + size > tar.length) throw new Error(`tar: entry at offset ${off} is truncated`);
     const data = tar.subarray(start, start + size);

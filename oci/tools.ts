@@ -1,21 +1,6 @@
-// Finding and running the external push tools (ORAS, skopeo).
+// Running the external push tools (ORAS, skopeo); tools/locate.ts finds them.
 import { spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
-import path from "node:path";
-
-export function which(cmd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, cmd);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      /* keep looking */
-    }
-  }
-  return undefined;
-}
+import { onInterrupt } from "./interrupt.ts";
 
 export interface RunResult {
   code: number;
@@ -23,16 +8,27 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs argv without a shell (no quoting surprises); stdin is closed unless `input` is given. */
+/**
+ * Runs argv without a shell (no quoting surprises); stdin is closed unless
+ * `input` is given. If we are interrupted meanwhile, the tool is stopped too
+ * (a `kill -INT` of our pid alone would otherwise leave it pushing).
+ */
 export function runTool(argv: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const unregister = onInterrupt(() => child.kill("SIGTERM"));
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", (err) => resolve({ code: 127, stdout, stderr: stderr + String(err.message) }));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on("error", (err) => {
+      unregister();
+      resolve({ code: 127, stdout, stderr: stderr + String(err.message) });
+    });
+    child.on("close", (code) => {
+      unregister();
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
     child.stdin.end(opts.input ?? "");
   });
 }

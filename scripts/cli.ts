@@ -15,6 +15,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: () => import("./commands/run.ts"),
   bench: () => import("./commands/bench.ts"),
   demo: () => import("./commands/demo.ts"),
+  setup: () => import("./commands/setup.ts"),
+  doctor: () => import("./commands/doctor.ts"),
 };
 
 async function usage(): Promise<string> {

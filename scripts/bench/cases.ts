@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from "../lib/project.ts";
 import { compileRelease, compileStock } from "../lib/compile-filter.ts";
 import type { HeaderList, PropertyInput } from "../../host/index.ts";
 import { encodeStruct } from "../../host/proto.ts";
-import { istioServiceClusterMetadata } from "../demo/envoy-metadata.ts";
+import { istioServiceClusterMetadata } from "../../engine/cluster-metadata.ts";
 
 export interface BenchPlugin { name: string; module: Uint8Array; rootId: string; configuration?: string }
 

@@ -14,9 +14,9 @@ import { DEFAULTS, loadInputs, type RenderOptions } from "../../deploy/model.ts"
 import { wasmPlugins } from "../../deploy/wasmplugin.ts";
 import { asmFilterDeployments } from "../../deploy/asm.ts";
 import { toYaml } from "../../deploy/render.ts";
-import type { TwoSidecarMesh } from "../demo/mesh.ts";
-import { startBookinfoMesh } from "../demo/bookinfo-mesh.ts";
-import { TRAFFIC } from "../demo/traffic.ts";
+import type { Deployment } from "../../engine/types.ts";
+import { CLIENT, SERVER, startBookinfoMesh } from "../demo/bookinfo-mesh.ts";
+import { reviewsApp, TRAFFIC } from "../demo/traffic.ts";
 import { describeExchange, formatTable } from "../demo/report.ts";
 
 export const summary = "the whole pipeline: build, package, load from OCI, run a two-sidecar mesh, print metrics and manifests";
@@ -119,30 +119,35 @@ export async function run(argv: string[]): Promise<number> {
 
   const mesh = await step(4, "Start a two-sidecar mesh in the host", async () => {
     const m = await startMesh(root, loaded);
+    console.log(`   engine: ${m.engine.name} (${m.engine.version})`);
     console.log("   productpage-v1 --(outbound sidecar: metadata-exchange, stats)--> reviews sidecar (inbound: header-auth,");
     console.log("   metadata-exchange, stats) --> reviews application");
     return m;
   });
 
-  await step(5, "Send a mixed traffic sample through it", async () => {
-    const rows = [];
-    for (const t of TRAFFIC) rows.push(describeExchange(t, await mesh.request(t.request)));
-    console.log(formatTable(rows).split("\n").map((l) => `   ${l}`).join("\n"));
-  });
+  try {
+    await step(5, "Send a mixed traffic sample through it", async () => {
+      const rows = [];
+      for (const t of TRAFFIC) rows.push(describeExchange(t, await mesh.send({ request: t.request, upstream: reviewsApp })));
+      console.log(formatTable(rows).split("\n").map((l) => `   ${l}`).join("\n"));
+    });
 
-  await step(6, "Prometheus metrics of both sidecars (Envoy's /stats/prometheus with Istio's stats_tags)", () => {
-    const outDir = path.join(work, "dist", "demo");
-    mkdirSync(outDir, { recursive: true });
-    for (const [file, title, sidecar] of [
-      ["productpage-v1.prom", "productpage-v1 (client sidecar, reporter=source)", mesh.client],
-      ["reviews-v2.prom", "reviews-v2 (server sidecar, reporter=destination)", mesh.server],
-    ] as const) {
-      const text = sidecar.prometheus();
-      writeFileSync(path.join(outDir, file), text);
-      console.log(`\n   --- ${title}; histogram buckets omitted here, the full text is in ${path.relative(root, path.join(outDir, file))}`);
-      console.log(text.trimEnd().split("\n").filter((l) => !/_bucket\{/.test(l)).map((l) => `   ${l}`).join("\n"));
-    }
-  });
+    await step(6, "Prometheus metrics of both sidecars (Envoy's /stats/prometheus with Istio's stats_tags)", async () => {
+      const outDir = path.join(work, "dist", "demo");
+      mkdirSync(outDir, { recursive: true });
+      for (const [file, title, proxy] of [
+        ["productpage-v1.prom", "productpage-v1 (client sidecar, reporter=source)", CLIENT],
+        ["reviews-v2.prom", "reviews-v2 (server sidecar, reporter=destination)", SERVER],
+      ] as const) {
+        const text = await mesh.prometheus(proxy);
+        writeFileSync(path.join(outDir, file), text);
+        console.log(`\n   --- ${title}; histogram buckets omitted here, the full text is in ${path.relative(root, path.join(outDir, file))}`);
+        console.log(text.trimEnd().split("\n").filter((l) => !/_bucket\{/.test(l)).map((l) => `   ${l}`).join("\n"));
+      }
+    });
+  } finally {
+    await mesh.stop();
+  }
 
   await step(7, `Deploy the same filters${pushedNote}: Istio WasmPlugin, ASM ASMFilterDeployment, and the ORAS commands`, async () => {
     const registry = values.registry ?? "registry.example.com/mesh-wasm-filters";
@@ -171,7 +176,7 @@ function exampleConfig(root: string, filter: string): string {
   return JSON.stringify(JSON.parse(readFileSync(path.join(root, "filters", filter, "example-config.json"), "utf8")));
 }
 
-function startMesh(root: string, modules: Map<string, LoadedArtifact>): Promise<TwoSidecarMesh> {
+function startMesh(root: string, modules: Map<string, LoadedArtifact>): Promise<Deployment> {
   return startBookinfoMesh((filter) => {
     const art = modules.get(filter);
     if (!art) throw new Error(`${filter} was not built`);

@@ -8,7 +8,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULTS, loadInputs, parseIstioVersion, parseSelector, type RenderOptions } from "../../deploy/model.ts";
 import { PLATFORMS, renderFiles, type OutputFile, type Platform } from "../../deploy/render.ts";
-import { renderExamples } from "../../deploy/examples.ts";
+import { examplePushed, renderExamples } from "../../deploy/examples.ts";
+import { loadValidators, validateRendered } from "../../deploy/validate/index.ts";
+import { readFiltersJson } from "../../oci/filters-json.ts";
+import type { PushedJsonFile } from "../../deploy/model.ts";
+import { PROJECT_ROOT } from "../lib/project.ts";
 
 export const summary = "render Istio WasmPlugin/EnvoyFilter, ASM ASMFilterDeployment and plain-Envoy manifests for the filters";
 
@@ -34,7 +38,12 @@ workload-patch.yaml where pods need annotations; envoy/envoy.yaml is a bootstrap
 Without --out (default wasmplugin) the chain forms are printed as multi-document YAML.
 --examples regenerates examples/envoyfilter/ from the fixed example reference
 (registry.example.com, placeholder digests); with --check it only compares and
-exits 1 when the checked-in files are stale.`;
+exits 1 when the checked-in files are stale.
+Every document is checked before anything is written: WasmPlugin and
+EnvoyFilter against Istio's CRD schemas and CEL rules, ASMFilterDeployment
+against its schema, every Envoy configuration against Envoy's protos, root ids
+against the build and digests against the push; on a problem nothing is
+written and the exit code is 1.`;
 
 function parsePlatforms(v: string | undefined, fallback: Platform[]): Platform[] {
   if (!v) return fallback;
@@ -99,6 +108,12 @@ export function compareWithDir(dir: string, files: OutputFile[]): string[] {
   return problems;
 }
 
+/** Throws, naming every problem, unless each rendered document is valid (see deploy/validate/). */
+function assertValid(files: OutputFile[], filtersJson: string, pushed: PushedJsonFile | undefined): void {
+  const problems = validateRendered(files, readFiltersJson(filtersJson), pushed, loadValidators(PROJECT_ROOT));
+  if (problems.length) throw new Error(`the rendered manifests do not validate; nothing was written:\n${problems.join("\n")}`);
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -137,6 +152,8 @@ export async function run(argv: string[]): Promise<number> {
   if (values.examples) {
     const outDir = path.resolve(values.out ?? path.join(root, "examples/envoyfilter"));
     const files = renderExamples(root, { filtersJson: values["filters-json"] });
+    const filtersJson = path.resolve(root, values["filters-json"] ?? "build/filters.json");
+    assertValid(files, filtersJson, examplePushed(root, filtersJson));
     if (values.check) {
       const problems = compareWithDir(outDir, files);
       if (problems.length) {
@@ -195,14 +212,17 @@ export async function run(argv: string[]): Promise<number> {
     envoyAdminPort: DEFAULTS.envoyAdminPort,
   };
 
+  const filtersJson = path.resolve(root, values["filters-json"] ?? "build/filters.json");
   if (values.out) {
     const files = renderFiles({ filters, options, platforms: platformsOut });
+    assertValid(files, filtersJson, pushed);
     const outDir = path.resolve(values.out);
     writeFiles(outDir, files);
     for (const f of files) console.log(path.join(path.relative(process.cwd(), outDir) || ".", f.path));
     return 0;
   }
   const all = renderFiles({ filters, options, platforms: platformsStdout });
+  assertValid(all, filtersJson, pushed);
   const files = all.filter((f) => /\/(chain|envoy)\.yaml$/.test(f.path));
   process.stdout.write(files.map((f) => f.content).join("---\n"));
   for (const p of all.filter((f) => f.path.endsWith("/workload-patch.yaml"))) {

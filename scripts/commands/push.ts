@@ -13,9 +13,10 @@ const HELP = `Usage: mesh-filters push --registry HOST[:PORT]/NAMESPACE [--tag T
 
 Each filter goes to its own repository: <registry>/<name>:<tag> (wasm variant)
 and <registry>/<name>:<tag>-compat (compat variant); the tag defaults to the
-package.json version. Uses 'oras cp --from-oci-layout' when oras is on PATH,
-else 'skopeo copy'. Credentials: the usual docker config.json / containers
-auth.json, or --username with the password on stdin (never on a command line).
+package.json version. Uses 'oras cp --from-oci-layout' when oras is found
+(ORAS_BIN, PATH, or .tools/bin from \`npm run setup\`), else 'skopeo copy'.
+Credentials: the usual docker config.json / containers auth.json, or
+--username with the password on stdin (never on a command line).
 Prints each reference with its manifest digest (the sha256 Istio's WasmPlugin
 wants) and writes dist/pushed.json once every push is confirmed.`;
 

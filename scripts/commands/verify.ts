@@ -4,19 +4,26 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { formatReport, resolveSchemas, verifyArtifact, type AbiChecker } from "../../oci/index.ts";
+import { formatReport, verifyArtifact, type AbiChecker } from "../../oci/index.ts";
 import { credentialsFromFlags } from "../../oci/cli-args.ts";
 
 export const summary = "check an artifact in a registry or layout against Istio's rules, build/filters.json and the ABI surface";
 
 const HELP = `Usage: mesh-filters verify <HOST[:PORT]/REPO:TAG | HOST/REPO@sha256:... | oci:DIR:TAG | DIR:TAG>
-                           [--plain-http] [--username U --password-stdin] [--filters build/filters.json] [--root .]
+                           [--plain-http] [--username U --password-stdin] [--filters build/filters.json]
+                           [--pushed dist/pushed.json] [--root .]
 
-Fetches the manifest and every blob (checking digests and sizes), applies
-Istio's image-fetcher rules (Docker or OCI image whose last layer is tar+gzip
-holding plugin.wasm; or exactly two layers, one of them the Wasm module type),
-checks the \\0asm magic, the module's sha256 against build/filters.json and its
-Proxy-Wasm ABI surface. Exit 0 only when every check passes.`;
+Fetches the manifest and every blob (checking digests and sizes, within the
+read limits), applies Istio's image-fetcher rules (Docker or OCI image whose
+last layer is tar+gzip holding plugin.wasm; or exactly two layers, one of them
+the Wasm module type), checks the \\0asm magic, that the artifact is the
+filter the reference names (its last path component, or the layout tag), the
+module's sha256 against that filter in build/filters.json, the digests
+recorded in dist/pushed.json (when it exists) and the Proxy-Wasm ABI surface.
+
+Exit 0: OK, deployable and the module we built. Exit 1: a check failed.
+Exit 3: UNVERIFIED, Istio would accept it but build/filters.json is missing,
+so nothing says it is our module (with CI=true this is a failure, exit 1).`;
 
 /** scripts/lib/abi-surface.ts is written by another part of the project; use it when present. */
 async function loadAbiChecker(): Promise<AbiChecker | undefined> {
@@ -34,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
       username: { type: "string", short: "u" },
       "password-stdin": { type: "boolean", default: false },
       filters: { type: "string" },
+      pushed: { type: "string" },
       root: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -53,9 +61,10 @@ export async function run(argv: string[]): Promise<number> {
     plainHttp: values["plain-http"],
     credentials: await credentialsFromFlags(values.username, values["password-stdin"]),
     filtersJson: path.resolve(root, values.filters ?? "build/filters.json"),
-    schemas: resolveSchemas(root),
+    pushedJson: path.resolve(root, values.pushed ?? "dist/pushed.json"),
     abiCheck: await loadAbiChecker(),
   });
-  (report.ok ? console.log : console.error)(formatReport(report));
-  return report.ok ? 0 : 1;
+  const verified = report.ok && report.verified;
+  (verified ? console.log : console.error)(formatReport(report));
+  return verified ? 0 : report.ok ? 3 : 1;
 }

@@ -1,8 +1,8 @@
 // What the demo prints per request: the outcome each side saw.
 import { fromBinary } from "@bufbuild/protobuf";
 import { StructSchema } from "@bufbuild/protobuf/wkt";
-import type { SendResult } from "../../host/index.ts";
-import type { Exchange } from "./mesh.ts";
+import type { HopResult, StreamResult } from "../../engine/types.ts";
+import { CLIENT, SERVER } from "./bookinfo-mesh.ts";
 import type { TrafficCase } from "./traffic.ts";
 
 export interface Row {
@@ -15,8 +15,8 @@ export interface Row {
 }
 
 /** The peer's WORKLOAD_NAME from metadata-exchange's filter state (a serialized Struct). */
-function peerWorkload(result: SendResult | null, key: string): string {
-  const bytes = result?.filterState[`wasm.${key}`];
+function peerWorkload(hop: HopResult | undefined, key: string): string {
+  const bytes = hop?.filterState[`wasm.${key}`];
   if (!bytes || bytes.length === 0) return "-";
   try {
     const value = fromBinary(StructSchema, bytes).fields.WORKLOAD_NAME?.kind;
@@ -26,21 +26,22 @@ function peerWorkload(result: SendResult | null, key: string): string {
   }
 }
 
-export function describeExchange(t: TrafficCase, e: Exchange): Row {
+export function describeExchange(t: TrafficCase, r: StreamResult): Row {
   const method = t.request.headers.find(([k]) => k === ":method")?.[1] ?? "";
   const path = t.request.headers.find(([k]) => k === ":path")?.[1] ?? "";
-  const details = e.server?.response.details ?? e.client.response.details;
-  const grpc = e.client.response.trailers?.find(([k]) => k === "grpc-status")?.[1];
-  const decision = !e.server ? `client: ${details}`
-    : e.server.upstreamRequest === null ? `denied: ${details}`
-    : `allowed (${details})`;
+  const client = r.hops.find((h) => h.proxy === CLIENT);
+  const server = r.hops.find((h) => h.proxy === SERVER);
+  const grpc = r.response.trailers?.find(([k]) => k === "grpc-status")?.[1] ?? r.response.headers.find(([k]) => k === "grpc-status")?.[1];
+  const decision = !server ? `client: ${client?.details ?? r.response.details}`
+    : server.local && r.upstreamRequest === null ? `denied: ${server.details}`
+    : `allowed (${server.details})`;
   return {
     request: `${t.label}: ${method} ${path}`,
-    status: `${e.client.response.status}${grpc !== undefined ? ` grpc-status ${grpc}` : ""}`,
+    status: `${r.response.status}${grpc !== undefined ? ` grpc-status ${grpc}` : ""}`,
     decision,
-    principal: e.appRequest?.headers.find(([k]) => k === "x-auth-principal")?.[1] ?? "-",
-    serverSaw: peerWorkload(e.server, "downstream_peer"),
-    clientSaw: peerWorkload(e.client, "upstream_peer"),
+    principal: r.upstreamRequest?.headers.find(([k]) => k === "x-auth-principal")?.[1] ?? "-",
+    serverSaw: peerWorkload(server, "downstream_peer"),
+    clientSaw: peerWorkload(client, "upstream_peer"),
   };
 }
 

@@ -1,7 +1,7 @@
 // The Proxy-Wasm ABI surface Envoy offers and expects, as data. Sources: the
-// Proxy-Wasm spec (abi-versions/v0.2.1), proxy-wasm-cpp-host src/wasm.cc and
-// include/proxy-wasm/exports.h, Envoy's WASI set (see
-// ../shared/reference/envoy-istio-oci-facts.md section 2).
+// Proxy-Wasm spec (proxy-wasm/spec abi-versions/v0.2.1), proxy-wasm/proxy-wasm-cpp-host
+// @52a02917b301c679ff43565064cffd2c3c750f6d src/wasm.cc (required exports, ABI
+// versions) and include/proxy-wasm/exports.h (Envoy's WASI set).
 import type { FuncType, ValType } from "./wasm-sections.ts";
 
 const sig = (params: string, results = "i32"): FuncType => ({

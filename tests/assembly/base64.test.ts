@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadFixture, rng, randomBytes, type Fixture } from "./harness.ts";
+import { SAMPLE_ISTIO_HEADER } from "../fixtures/istio/sample-istio-header.ts";
 
 let fx: Fixture;
 beforeAll(async () => {
@@ -83,8 +84,7 @@ describe("base64", () => {
   });
 
   it("decodes the real Istio metadata header (unpadded)", async () => {
-    const { readFileSync } = await import("node:fs");
-    const text = readFileSync("/work/shared/fixtures/istio/sample_istio_header.b64", "utf8").trim();
+    const text = SAMPLE_ISTIO_HEADER;
     const ours = decode(text);
     expect(ours).toEqual(Buffer.from(text, "base64"));
     expect(ours!.length).toBeGreaterThan(1000);

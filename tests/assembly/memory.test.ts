@@ -3,9 +3,9 @@
 // reference counting, but objects of possibly-cyclic classes whose count once
 // dropped to a non-zero value stay buffered until a cycle collection; the lean
 // layer runs one after every stream (proxy_on_delete), so we do the same.
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadFixture } from "./harness.ts";
+import { SAMPLE_ISTIO_HEADER } from "../fixtures/istio/sample-istio-header.ts";
 
 async function pagesAfter(name: string, run: (fx: Awaited<ReturnType<typeof loadFixture>>) => void, rounds: number) {
   const fx = await loadFixture(name, { optimize: true });
@@ -16,7 +16,7 @@ async function pagesAfter(name: string, run: (fx: Awaited<ReturnType<typeof load
 }
 
 describe("helpers do not leak wasm memory", () => {
-  const header = readFileSync("/work/shared/fixtures/istio/sample_istio_header.b64", "utf8").trim();
+  const header = SAMPLE_ISTIO_HEADER;
 
   it("base64 + Struct decode of the Istio header, 5,000 times", async () => {
     const { before, after } = await pagesAfter("protobuf", (fx) => fx.call("istioNamespace", header), 5000);

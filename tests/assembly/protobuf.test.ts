@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import { fromBinary, fromJson, toBinary, toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { StructSchema, type Struct, type Value } from "@bufbuild/protobuf/wkt";
 import protobuf from "protobufjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadFixture, rng, randomBytes, type Fixture } from "./harness.ts";
+import { SAMPLE_ISTIO_HEADER } from "../fixtures/istio/sample-istio-header.ts";
 
 let fx: Fixture;
 beforeAll(async () => {
@@ -213,7 +213,7 @@ describe("google.protobuf.Struct", () => {
   });
 
   it("decodes the real Istio header (unpadded, unsorted, extra keys)", () => {
-    const text = readFileSync("/work/shared/fixtures/istio/sample_istio_header.b64", "utf8").trim();
+    const text = SAMPLE_ISTIO_HEADER;
     const n = fx.call("istioNamespace", text);
     expect(fx.outString()).toBe("default|productpage-v1|productpage|dflt");
     const raw = Buffer.from(text, "base64");

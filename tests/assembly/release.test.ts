@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { loadFixture, rng, randomBytes } from "./harness.ts";
+import { SAMPLE_ISTIO_HEADER } from "../fixtures/istio/sample-istio-header.ts";
 
 describe("helpers in release builds", () => {
   it("json + config-reader", async () => {
@@ -47,7 +48,7 @@ describe("helpers in release builds", () => {
 
   it("protobuf + struct", async () => {
     const pb = await loadFixture("protobuf", { optimize: true });
-    const text = (await import("node:fs")).readFileSync("/work/shared/fixtures/istio/sample_istio_header.b64", "utf8").trim();
+    const text = SAMPLE_ISTIO_HEADER;
     pb.call("istioNamespace", text);
     expect(pb.outString()).toBe("default|productpage-v1|productpage|dflt");
     pb.call("reencode", Buffer.from("0a070a016b12021a00", "hex"), 32);

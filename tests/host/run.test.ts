@@ -121,6 +121,70 @@ describe("mesh-filters run", () => {
     expect(r.stderr).toContain("missing.wasm");
   });
 
+  test("a reset stream says so (reset, resetReason); ordinary lines keep the exact old shape", async () => {
+    const prelude = readFileSync(path.join(ROOT, "tests/fixtures/host/prelude.wat"), "utf8");
+    const closer = path.join(dir, "closer.wasm");
+    // Closes the stream when the request has a "close" header.
+    writeFileSync(closer, await wat(`(module ${prelude} ${data(1024, "close")}
+      (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+      (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (if (i32.eqz (call $get_header (i32.const 0) ${arg(1024, "close")} (i32.const 0) (i32.const 4)))
+          (then (drop (call $close_stream (i32.const 0)))))
+        (i32.const 0)))`));
+    const reqs = file("reset.jsonl", [
+      JSON.stringify({ request: { headers: [[":path", "/"]] } }),
+      JSON.stringify({ request: { headers: [[":path", "/"], ["close", "1"]] } }),
+    ].join("\n"));
+    const r = await cli(["--plugin", closer, "--requests", reqs]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const [plain, reset] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(Object.keys(plain)).toEqual(["upstreamRequest", "response", "filterState", "logs"]);
+    expect(reset.upstreamRequest).toBeNull();
+    expect(reset.reset).toBe(true);
+    expect(reset.resetReason).toBe("plugin 'closer' called proxy_close_stream(request)");
+    expect(reset.response.details).toBe("wasm_close_stream");
+  });
+
+  test("a trap is in the stream's line (traps: plugin, function, message), every stream still runs, and run exits 1", async () => {
+    const hostile = path.join(dir, "hostile.wasm");
+    writeFileSync(hostile, await wat(readFileSync(path.join(ROOT, "tests/fixtures/host/hostile.wat"), "utf8")));
+    const trapConfig = file("trap-config.txt", "t"); // hostile.wat traps in on_request_headers with this configuration
+    const reqs = file("trap.jsonl", [JSON.stringify({ request: { headers: [] } }), JSON.stringify({ request: { headers: [] } })].join("\n"));
+    const r = await cli(["--plugin", hostile, "--config", trapConfig, "--requests", reqs]);
+    expect(r.code).toBe(1);
+    const [first, second] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(first.response).toMatchObject({ status: 503, details: "wasm_fail_stream" });
+    expect(first.traps).toHaveLength(1);
+    expect(first.traps[0]).toMatchObject({ plugin: "hostile", function: "proxy_on_request_headers" });
+    expect(first.traps[0].message).toMatch(/^Function: proxy_on_request_headers failed: Uncaught RuntimeError: unreachable/);
+    expect(second.traps).toBeUndefined(); // the failed VM is not called again: later streams just fail
+    expect(second.response.status).toBe(503);
+    expect(r.stderr).toContain(`${reqs}:1: plugin 'hostile' trapped in proxy_on_request_headers: Function: proxy_on_request_headers failed`);
+  });
+
+  test("bad values inside a line, and bad --node, --stats-tags and --config files, name the file (and line); nothing runs", async () => {
+    const ok = file("fine.jsonl", JSON.stringify({ request: { headers: [] } }) + "\n");
+    const nullProp = file("null-prop.jsonl", JSON.stringify({ request: { headers: [] } }) + "\n" + JSON.stringify({ request: { headers: [] }, properties: { "source.address": null } }) + "\n");
+    let r = await cli(["--plugin", stateWasm, "--requests", nullProp]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`${nullProp}:2: properties["source.address"]: null property values cannot be serialized`);
+    const badStatus = file("status.jsonl", JSON.stringify({ request: { headers: [] }, upstream: { status: 0 } }) + "\n");
+    r = await cli(["--plugin", stateWasm, "--requests", badStatus]);
+    expect(r.stderr).toContain(`${badStatus}:1: upstream.status must be an integer from 100 to 999`);
+    const tags = file("bad-tags.json", JSON.stringify([{ tag_name: "reporter", regex: "(unclosed" }]));
+    r = await cli(["--plugin", stateWasm, "--requests", ok, "--stats-tags", tags]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`--stats-tags ${tags}: [0].regex: Invalid regular expression`);
+    const node = file("bad-node.json", JSON.stringify({ id: 7 }));
+    r = await cli(["--plugin", stateWasm, "--requests", ok, "--node", node]);
+    expect(r.stderr).toContain(`--node ${node}: "id" must be a string`);
+    r = await cli(["--plugin", stateWasm, "--config", dir, "--requests", ok]);
+    expect(r.stderr).toContain(`--config ${dir}: not a regular file`);
+  });
+
   test("--root-id before any --plugin is a usage error", async () => {
     const r = await cli(["--root-id", "x", "--requests", "r.jsonl"]);
     expect(r.code).toBe(2);

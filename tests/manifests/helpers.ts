@@ -11,7 +11,6 @@ import { parseYamlDocs } from "../../deploy/validate/index.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const FIXTURE_ROOT = path.join(REPO_ROOT, "tests", "fixtures", "manifests", "project");
-export const SHARED = path.resolve(REPO_ROOT, "..", "shared");
 
 export function tempDir(prefix = "manifests-"): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));

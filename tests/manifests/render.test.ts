@@ -8,7 +8,8 @@ import { loadInputs } from "../../deploy/model.ts";
 import { ISTIO_LABELS, STATS_TAGS } from "../../deploy/stats-tags.ts";
 import { HCM_PATH_HARDENING } from "../../deploy/path-hardening.ts";
 import { parseYamlDocs } from "../../deploy/validate/index.ts";
-import { applyInsertBeforeRouter, docsOf, FIXTURE_ROOT, renderFixture, SHARED, tempDir } from "./helpers.ts";
+import { ISTIO_BOOTSTRAP_STATS_TAGS } from "../fixtures/istio/bootstrap-stats-tags.ts";
+import { applyInsertBeforeRouter, docsOf, FIXTURE_ROOT, renderFixture, tempDir } from "./helpers.ts";
 
 const pushed = JSON.parse(readFileSync(path.join(FIXTURE_ROOT, "dist/pushed.json"), "utf8"));
 const digestHex = (name: string, variant = "wasm") => pushed.artifacts.find((a: any) => a.name === name && a.variant === variant).digest.slice(7);
@@ -211,7 +212,7 @@ describe("Envoy bootstrap", () => {
     expect(boot!.node.metadata.NAMESPACE).toBe("demo");
   });
 
-  const golden = JSON.parse(readFileSync(path.join(SHARED, "fixtures/istio/istio_bootstrap_default_golden.json"), "utf8")).stats_config.stats_tags as { tag_name: string; regex: string }[];
+  const golden = ISTIO_BOOTSTRAP_STATS_TAGS;
 
   it("uses Istio's label regexes verbatim (golden bootstrap), covering all 25 labels", () => {
     const tags = boot!.stats_config.stats_tags as { tag_name: string; regex: string }[];
@@ -222,6 +223,7 @@ describe("Envoy bootstrap", () => {
       expect(g, t.tag_name).toContain(t.regex);
     }
     const goldenLabels = golden.filter((g) => /^\(\w+=\\\.=\(\.\*\?\);\\\.;\)$/.test(g.regex)).map((g) => g.tag_name);
+    expect(goldenLabels.length).toBe(29);
     for (const l of goldenLabels) expect(tags.map((t) => t.tag_name)).toContain(l);
   });
 
@@ -299,6 +301,17 @@ describe("mesh-filters manifests CLI", () => {
     expect(wp.spec.url).toBe("oci://registry.example.com/x/header-auth:1.2.3");
     expect(wp.spec.selector.matchLabels).toEqual({ app: "httpbin", version: "v1" });
     expect(readFileSync(path.join(dir, "envoyfilter-ecds/chain.yaml"), "utf8")).toContain("fail_open: true");
+  });
+
+  it("validates what it renders before writing: a document Istio's CRD schema refuses fails the command and nothing is written", async () => {
+    capture();
+    const dir = tempDir();
+    const args = ["--root", FIXTURE_ROOT, "--image", "registry.example.com/x", "--tag", "1.0.0", "--namespace", "demo", "--selector", "app=httpbin"];
+    await expect(run([...args, "--pull-secret", "s".repeat(300), "--out", dir])).rejects.toThrow(
+      /do not validate; nothing was written:\n(.*\n)*wasmplugin\/chain\.yaml \(WasmPlugin header-auth\): \/spec\/imagePullSecret: must NOT be longer than 253 characters/,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await run([...args, "--out", dir])).toBe(0);
   });
 
   it("rejects missing or malformed options", async () => {

@@ -9,6 +9,7 @@ import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { gzip, GZIP_HEADER, crc32 } from "../../oci/gzip.ts";
 import { findPluginWasm, readTar, writeTar } from "../../oci/tar.ts";
+import { OciLimitError } from "../../oci/limits.ts";
 import { sha256Hex } from "../../oci/digest.ts";
 import { REPO_ROOT, tempDir } from "./helpers/fixture-project.ts";
 
@@ -98,5 +99,31 @@ describe("tar", () => {
     const tar = writeTar([{ name: "plugin.wasm", data: enc.encode("x") }]);
     tar[10] ^= 0xff;
     expect(() => readTar(tar)).toThrow(/bad header checksum/);
+  });
+
+  /** One entry whose 12-byte size field is `field`, checksum fixed up. */
+  function withSizeField(field: number[]): Uint8Array {
+    const tar = writeTar([{ name: "plugin.wasm", data: enc.encode("\0asm\x01\0\0\0") }]);
+    tar.fill(0, 124, 136);
+    tar.set(field, 124);
+    tar.fill(0x20, 148, 156);
+    const sum = tar.subarray(0, 512).reduce((a, b) => a + b, 0);
+    tar.set(enc.encode(sum.toString(8).padStart(6, "0") + "\0 "), 148);
+    return tar;
+  }
+  const base256 = (...bytes: number[]) => [0x80, ...Array(11 - bytes.length).fill(0), ...bytes];
+
+  it("reads GNU base-256 sizes, and refuses negative, overflowing and non-octal ones (hostile-input limits)", () => {
+    expect(readTar(withSizeField(base256(8)))[0]!.data.length).toBe(8);
+    expect(() => readTar(withSizeField(Array(12).fill(0xff)))).toThrow(OciLimitError);
+    expect(() => readTar(withSizeField(Array(12).fill(0xff)))).toThrow(/negative base-256 size/);
+    expect(() => readTar(withSizeField([0x80, ...Array(11).fill(0xff)]))).toThrow(/base-256 size overflows/);
+    expect(() => readTar(withSizeField([...enc.encode("0000000001x"), 0]))).toThrow(/size field "0000000001x" is not an octal number/);
+  });
+
+  it("refuses more entries than the limit (extension headers count)", () => {
+    const many = writeTar(Array.from({ length: 12 }, (_, i) => ({ name: `f${i}`, data: new Uint8Array(0) })));
+    expect(readTar(many, 12)).toHaveLength(12);
+    expect(() => readTar(many, 11)).toThrow(/more than 11 entries/);
   });
 });

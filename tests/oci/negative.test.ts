@@ -7,15 +7,14 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describe as descr, digestOf } from "../../oci/digest.ts";
 import { finish, manifestAnnotations, runtimeConfig } from "../../oci/artifact.ts";
-import { loadOciSchemas, MT, NO_TOOL_MESSAGE, packageFilters, pullArtifact, pushFilters, PushError, verifyArtifact, writeLayout, ANNOTATION } from "../../oci/index.ts";
+import { MT, NO_TOOL_MESSAGE, packageFilters, pullArtifact, pushFilters, PushError, verifyArtifact, writeLayout, ANNOTATION } from "../../oci/index.ts";
 import { gzip } from "../../oci/gzip.ts";
 import { writeTar } from "../../oci/tar.ts";
 import type { BuiltFilter } from "../../oci/filters-json.ts";
-import { makeFixtureProject, SCHEMA_DIR, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
+import { makeFixtureProject, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { registrySuite, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.ts";
 import { cli } from "./helpers/cli.ts";
 
-const schemas = loadOciSchemas(SCHEMA_DIR);
 const PROV = { created: "2024-01-01T00:00:00Z", version: "0.1.0" };
 
 let fx: FixtureProject;
@@ -62,18 +61,18 @@ beforeAll(async () => {
   const module = fx.modules.get("header-auth")!;
   filter = { name: "header-auth", rootIds: ["header_auth"], file: "build/header-auth.wasm", size: module.length, sha256: digestOf(module).slice(7), abiVersion: "0.2.1", module };
   badLayout = tempDir("bad-shapes");
-  writeLayout(badLayout, Object.entries(badShapes(filter)).map(([tag, artifact]) => ({ tag, artifact })), schemas);
+  writeLayout(badLayout, Object.entries(badShapes(filter)).map(([tag, artifact]) => ({ tag, artifact })));
 });
 
 describe("verify on a layout: Istio's rules", () => {
   it("rejects a one-layer manifest with Istio's message", async () => {
-    const r = await verifyArtifact(`oci:${badLayout}:one-layer`, { schemas });
+    const r = await verifyArtifact(`oci:${badLayout}:one-layer`);
     expect(r.ok).toBe(false);
     expect(r.checks.find((c) => c.name === "Istio acceptance")).toMatchObject({ status: "fail", detail: ISTIO_ONE_LAYER });
   });
 
   it("rejects three layers, the CNCF layout, a tar without plugin.wasm, and non-Wasm bytes", async () => {
-    const detail = async (tag: string) => (await verifyArtifact(`oci:${badLayout}:${tag}`, { schemas })).checks.find((c) => c.status === "fail")?.detail;
+    const detail = async (tag: string) => (await verifyArtifact(`oci:${badLayout}:${tag}`)).checks.find((c) => c.status === "fail")?.detail;
     expect(await detail("three-layers")).toMatch(/number of layers must be 2 but got 3$/);
     expect(await detail("cncf")).toMatch(/invalid media type application\/wasm .*\n.*number of layers must be 2 but got 1/);
     expect(await detail("no-plugin")).toMatch(/could not parse as compat variant: could not extract wasm binary: plugin.wasm not found in the archive/);
@@ -81,13 +80,13 @@ describe("verify on a layout: Istio's rules", () => {
   });
 
   it("accepts a Docker-style compat image (Docker manifest, rootfs.diff.tar.gzip)", async () => {
-    const r = await verifyArtifact(`${badLayout}:docker`, { schemas });
+    const r = await verifyArtifact(`${badLayout}:docker`);
     expect(r.checks.find((c) => c.name === "Istio acceptance")?.status).toBe("pass");
   });
 
   it("flags a tampered blob and a module that differs from build/filters.json (CLI, non-zero exit)", () => {
     const layout = path.join(tempDir("tampered"), "oci");
-    packageFilters({ projectRoot: fx.root, outDir: layout, schemaDir: SCHEMA_DIR, env: {} });
+    packageFilters({ projectRoot: fx.root, outDir: layout, env: {} });
     const index = JSON.parse(readFileSync(path.join(layout, "index.json"), "utf8"));
     const desc = index.manifests.find((m: { annotations: Record<string, string> }) => m.annotations[ANNOTATION.refName] === "header-auth");
     const manifest = JSON.parse(readFileSync(path.join(layout, "blobs", "sha256", desc.digest.slice(7)), "utf8"));
@@ -125,11 +124,12 @@ async function closedPort(): Promise<number> {
 }
 
 describe("push without a usable tool or registry", () => {
-  it("with neither oras nor skopeo on PATH: a clear error saying how to install either; --dry-run still prints ORAS commands", async () => {
+  it("with neither oras nor skopeo found: a clear error saying how to install either; --dry-run still prints ORAS commands", async () => {
     const emptyBin = tempDir("emptybin");
-    const opts = { projectRoot: fx.root, registry: "127.0.0.1:5000/wasm", plainHttp: true, schemaDir: SCHEMA_DIR, env: { PATH: emptyBin }, log: () => {} };
+    // no env variables, an empty PATH and an empty tools folder (not the project's .tools, which setup fills)
+    const opts = { projectRoot: fx.root, registry: "127.0.0.1:5000/wasm", plainHttp: true, env: { PATH: emptyBin, MESH_FILTERS_TOOLS_DIR: emptyBin }, log: () => {} };
     await expect(pushFilters(opts)).rejects.toThrow(NO_TOOL_MESSAGE);
-    expect(NO_TOOL_MESSAGE).toMatch(/oras\.land.*apt-get install skopeo/);
+    expect(NO_TOOL_MESSAGE).toMatch(/npm run setup.*oras\.land.*apt-get install skopeo/);
     const lines: string[] = [];
     const dry = await pushFilters({ ...opts, dryRun: true, log: (l) => lines.push(l) });
     expect(dry.tool).toBe("oras");
@@ -164,7 +164,6 @@ registrySuite("failures against a real registry", () => {
       registry: `${victim.host}/wasm`,
       plainHttp: true,
       tool: "skopeo",
-      schemaDir: SCHEMA_DIR,
       env: { ...process.env, SOURCE_DATE_EPOCH: "" },
       log: () => {
         if (first) void victim.stop(); // the registry goes away right after the first confirmed push
@@ -188,17 +187,18 @@ registrySuite("failures against a real registry", () => {
   });
 
   it("a tampered blob in the registry's storage is caught by digest", async () => {
-    const ref = `${reg.host}/wasm/tampered:1`;
+    const ref = `${reg.host}/tampered/header-auth:1`; // the repository names the filter verify expects
     const layout = path.join(tempDir("tamper-src"), "oci");
-    const art = packageFilters({ projectRoot: fx.root, outDir: layout, schemaDir: SCHEMA_DIR, env: {} }).artifacts.find((a) => a.tag === "header-auth-compat")!.artifact;
+    const art = packageFilters({ projectRoot: fx.root, outDir: layout, env: {} }).artifacts.find((a) => a.tag === "header-auth-compat")!.artifact;
     await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", `oci:${layout}:header-auth-compat`, `docker://${ref}`]);
-    expect((await verifyArtifact(ref, { plainHttp: true })).ok).toBe(true);
+    const filtersJson = path.join(fx.root, "build", "filters.json");
+    expect((await verifyArtifact(ref, { plainHttp: true, filtersJson })).ok).toBe(true);
     const hex = art.manifest.layers[0]!.digest.slice(7);
     const data = path.join(reg.storage, "docker", "registry", "v2", "blobs", "sha256", hex.slice(0, 2), hex, "data");
     const bytes = readFileSync(data);
     bytes[bytes.length - 3] ^= 0xff;
     writeFileSync(data, bytes);
-    const r = await verifyArtifact(ref, { plainHttp: true });
+    const r = await verifyArtifact(ref, { plainHttp: true, filtersJson });
     expect(r.ok).toBe(false);
     expect(r.checks[0]!.detail).toMatch(/layer 0: digest mismatch/);
   });

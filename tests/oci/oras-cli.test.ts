@@ -1,13 +1,14 @@
-// With `oras` on PATH, push runs ORAS 1.x. No ORAS binary can be installed
-// here, so a fake `oras` script records its argv (and the auth file it was
-// given) to check the exact command lines; it pushes nothing itself. The
-// registry is real: push confirms every tag by reading it back, so the fake
-// only "succeeds" where the artifact was already pushed (by skopeo).
+// The exact command lines push gives ORAS: a fake `oras` (named by ORAS_BIN,
+// which wins over PATH and .tools/bin) records its argv and the auth file it
+// was given, and pushes nothing itself. The real ORAS runs the same argv in
+// oras-real.test.ts. The registry is real: push confirms every tag by reading
+// it back, so the fake only "succeeds" where the artifact was already pushed
+// (by skopeo).
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { pushFilters, PushError } from "../../oci/index.ts";
-import { makeFixtureProject, SCHEMA_DIR, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
+import { makeFixtureProject, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { registrySuite, startRegistry, type TestRegistry } from "./helpers/registry.ts";
 import { cli } from "./helpers/cli.ts";
 
@@ -39,7 +40,7 @@ fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ argv, auth, cwd: proc
 
 const calls = (log: string) => readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { argv: string[]; auth: null | { mode: string; dirMode: string; content: any }; cwd: string });
 
-registrySuite("push with ORAS on PATH (fake oras recording its command line)", () => {
+registrySuite("push with ORAS (a fake oras recording its command line)", () => {
   let reg: TestRegistry;
   let fx: FixtureProject;
 
@@ -51,7 +52,7 @@ registrySuite("push with ORAS on PATH (fake oras recording its command line)", (
 
   it("--dry-run prints exact `oras cp --from-oci-layout` command lines", () => {
     const { bin } = fakeOras();
-    const r = cli(["push", "--registry", `${reg.host}/wasm`, "--plain-http", "--dry-run", "--username", "ci", "--password-stdin"], { cwd: fx.root, input: PASSWORD, env: { PATH: `${bin}:${process.env.PATH}` } });
+    const r = cli(["push", "--registry", `${reg.host}/wasm`, "--plain-http", "--dry-run", "--username", "ci", "--password-stdin"], { cwd: fx.root, input: PASSWORD, env: { ORAS_BIN: path.join(bin, "oras") } });
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n").map((l) => l.replace(/ {4}# expect sha256:[0-9a-f]{64}$/, ""));
     expect(lines).toEqual(
@@ -64,9 +65,9 @@ registrySuite("push with ORAS on PATH (fake oras recording its command line)", (
 
   it("runs oras with the exact argv, credentials only in a 0600 auth file that is gone afterwards; confirms by reading back", async () => {
     // the artifacts are in the registry already (pushed with skopeo), so read-back confirms the fake's "push"
-    await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/wasm`, plainHttp: true, tool: "skopeo", schemaDir: SCHEMA_DIR, env: { ...process.env, SOURCE_DATE_EPOCH: "" }, log: () => {} });
+    await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/wasm`, plainHttp: true, tool: "skopeo", env: { ...process.env, SOURCE_DATE_EPOCH: "" }, log: () => {} });
     const { bin, log } = fakeOras();
-    const r = cli(["push", "--registry", `${reg.host}/wasm`, "--plain-http", "--username", "ci", "--password-stdin"], { cwd: fx.root, input: PASSWORD, env: { PATH: `${bin}:${process.env.PATH}` } });
+    const r = cli(["push", "--registry", `${reg.host}/wasm`, "--plain-http", "--username", "ci", "--password-stdin"], { cwd: fx.root, input: PASSWORD, env: { ORAS_BIN: path.join(bin, "oras") } });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const c = calls(log);
@@ -87,7 +88,7 @@ registrySuite("push with ORAS on PATH (fake oras recording its command line)", (
 
   it("without credentials oras gets no auth flags (it reads the usual docker config.json itself)", () => {
     const { bin, log } = fakeOras();
-    const r = cli(["push", "--registry", `${reg.host}/wasm`, "--plain-http", "--variant", "wasm", "--filter", "stats"], { cwd: fx.root, env: { PATH: `${bin}:${process.env.PATH}` } });
+    const r = cli(["push", "--registry", `${reg.host}/wasm`, "--plain-http", "--variant", "wasm", "--filter", "stats"], { cwd: fx.root, env: { ORAS_BIN: path.join(bin, "oras") } });
     expect(r.code).toBe(0);
     expect(calls(log).map((c) => c.argv)).toEqual([["cp", "--from-oci-layout", "dist/oci:stats", `${reg.host}/wasm/stats:0.1.0`, "--to-plain-http"]]);
   });
@@ -95,7 +96,7 @@ registrySuite("push with ORAS on PATH (fake oras recording its command line)", (
   it("an oras that exits 0 without pushing is caught by the read-back: failure, no pushed.json", async () => {
     const { bin } = fakeOras();
     const pushedJson = path.join(tempDir("pj"), "pushed.json");
-    const err = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/never`, plainHttp: true, schemaDir: SCHEMA_DIR, pushedJson, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SOURCE_DATE_EPOCH: "" }, log: () => {} }).catch((e: unknown) => e);
+    const err = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/never`, plainHttp: true, pushedJson, env: { ...process.env, ORAS_BIN: path.join(bin, "oras"), SOURCE_DATE_EPOCH: "" }, log: () => {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PushError);
     expect((err as Error).message).toMatch(/never\/header-auth:0\.1\.0: after the push the tag resolves to nothing, expected sha256:[0-9a-f]{64}\. Nothing was pushed\./);
     expect(existsSync(pushedJson)).toBe(false);

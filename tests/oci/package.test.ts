@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   ANNOTATION,
   MT,
-  loadOciSchemas,
+  checkOciDocument,
   packageFilters,
   readArtifactFromLayout,
   readIndex,
@@ -19,9 +19,8 @@ import {
 } from "../../oci/index.ts";
 import { gunzip } from "../../oci/gzip.ts";
 import { readTar } from "../../oci/tar.ts";
-import { FIXTURE_FILTERS, makeFixtureProject, REPO_ROOT, SCHEMA_DIR, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
+import { FIXTURE_FILTERS, makeFixtureProject, REPO_ROOT, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 
-const schemas = loadOciSchemas(SCHEMA_DIR);
 const dec = new TextDecoder();
 const json = (b: Uint8Array) => JSON.parse(dec.decode(b)) as Record<string, any>;
 const COMMIT_EPOCH = 1700000000; // 2023-11-14T22:13:20Z
@@ -31,7 +30,7 @@ let result: PackageResult;
 
 beforeAll(async () => {
   fx = await makeFixtureProject({ commitEpoch: COMMIT_EPOCH, remote: "https://user:tok3n@github.com/example/mesh-wasm-filters.git" });
-  result = packageFilters({ projectRoot: fx.root, schemaDir: SCHEMA_DIR, env: {} });
+  result = packageFilters({ projectRoot: fx.root, env: {} });
 });
 
 function blob(layout: string, digest: string): Uint8Array {
@@ -44,18 +43,18 @@ describe("mesh-filters package: layout", () => {
     expect(tags).toEqual(FIXTURE_FILTERS.flatMap((f) => [f.name, `${f.name}-compat`]).sort());
   });
 
-  it("validates oci-layout, index.json, every manifest and the compat image configs against the OCI schemas", () => {
+  it("validates oci-layout, index.json, every manifest and the compat image configs against the OCI image-spec rules", () => {
     const layout = JSON.parse(readFileSync(path.join(result.layoutDir, "oci-layout"), "utf8"));
-    expect(schemas.check("layout", layout)).toEqual([]);
+    expect(checkOciDocument("layout", layout)).toEqual([]);
     expect(layout).toEqual({ imageLayoutVersion: "1.0.0" });
     const index = JSON.parse(readFileSync(path.join(result.layoutDir, "index.json"), "utf8"));
-    expect(schemas.check("index", index)).toEqual([]);
+    expect(checkOciDocument("index", index)).toEqual([]);
     expect(index.mediaType).toBe(MT.ociIndex);
     for (const d of index.manifests) {
-      expect(schemas.check("descriptor", d)).toEqual([]);
+      expect(checkOciDocument("descriptor", d)).toEqual([]);
       const m = json(blob(result.layoutDir, d.digest));
-      expect(schemas.check("manifest", m)).toEqual([]);
-      if (m.config.mediaType === MT.ociImageConfig) expect(schemas.check("config", json(blob(result.layoutDir, m.config.digest)))).toEqual([]);
+      expect(checkOciDocument("manifest", m)).toEqual([]);
+      if (m.config.mediaType === MT.ociImageConfig) expect(checkOciDocument("config", json(blob(result.layoutDir, m.config.digest)))).toEqual([]);
     }
   });
 
@@ -144,7 +143,7 @@ describe("compat variant", () => {
 describe("readArtifactFromLayout", () => {
   it("gives back the module, manifest, digest and runtime config of both variants", () => {
     for (const a of result.artifacts) {
-      const got = readArtifactFromLayout(result.layoutDir, a.tag, { schemas });
+      const got = readArtifactFromLayout(result.layoutDir, a.tag);
       expect(got.manifestDigest).toBe(a.manifestDigest);
       expect(got.module).toEqual(fx.modules.get(a.name));
       expect(got.variant).toBe(a.variant);
@@ -184,7 +183,7 @@ describe("reproducibility", () => {
       execFileSync(process.execPath, [path.join(REPO_ROOT, "bin", "mesh-filters.js"), "package", "--root", root], {
         cwd,
         encoding: "utf8",
-        env: { ...process.env, SOURCE_DATE_EPOCH: "", OCI_SCHEMA_DIR: SCHEMA_DIR },
+        env: { ...process.env, SOURCE_DATE_EPOCH: "" },
       });
     const out0 = run(clones[0]!, clones[0]!);
     const out1 = run(path.dirname(clones[1]!), clones[1]!);
@@ -201,7 +200,7 @@ describe("reproducibility", () => {
   });
 
   it("takes 'created' from SOURCE_DATE_EPOCH when set, and only 'created' and dependent digests change", () => {
-    const r2 = packageFilters({ projectRoot: fx.root, outDir: tempDir("sde"), schemaDir: SCHEMA_DIR, env: { SOURCE_DATE_EPOCH: "1577836800" } });
+    const r2 = packageFilters({ projectRoot: fx.root, outDir: tempDir("sde"), env: { SOURCE_DATE_EPOCH: "1577836800" } });
     expect(r2.provenance.created).toBe("2020-01-01T00:00:00Z");
     const a1 = result.artifacts.find((x) => x.tag === "add-header")!;
     const a2 = r2.artifacts.find((x) => x.tag === "add-header")!;
@@ -210,7 +209,7 @@ describe("reproducibility", () => {
     expect({ ...a2.artifact.manifest.annotations, [ANNOTATION.created]: "x" }).toEqual({ ...a1.artifact.manifest.annotations, [ANNOTATION.created]: "x" });
     // the module layer itself is untouched
     expect(a2.artifact.manifest.layers).toEqual(a1.artifact.manifest.layers);
-    const r3 = packageFilters({ projectRoot: fx.root, outDir: tempDir("sde2"), schemaDir: SCHEMA_DIR, env: { SOURCE_DATE_EPOCH: "1577836800" } });
+    const r3 = packageFilters({ projectRoot: fx.root, outDir: tempDir("sde2"), env: { SOURCE_DATE_EPOCH: "1577836800" } });
     expect(r3.artifacts.map((a) => a.manifestDigest)).toEqual(r2.artifacts.map((a) => a.manifestDigest));
   });
 
@@ -218,16 +217,16 @@ describe("reproducibility", () => {
     const noGit = tempDir("nogit");
     cpSync(path.join(fx.root, "build"), path.join(noGit, "build"), { recursive: true });
     cpSync(path.join(fx.root, "package.json"), path.join(noGit, "package.json"));
-    expect(() => packageFilters({ projectRoot: noGit, schemaDir: SCHEMA_DIR, env: {} })).toThrow(/SOURCE_DATE_EPOCH is not set and .* has no git commit/);
-    const ok = packageFilters({ projectRoot: noGit, schemaDir: SCHEMA_DIR, env: { SOURCE_DATE_EPOCH: "0" } });
+    expect(() => packageFilters({ projectRoot: noGit, env: {} })).toThrow(/SOURCE_DATE_EPOCH is not set and .* has no git commit/);
+    const ok = packageFilters({ projectRoot: noGit, env: { SOURCE_DATE_EPOCH: "0" } });
     expect(ok.provenance).toEqual({ created: "1970-01-01T00:00:00Z", version: "0.1.0" });
-    expect(() => packageFilters({ projectRoot: fx.root, schemaDir: SCHEMA_DIR, env: { SOURCE_DATE_EPOCH: "yesterday" } })).toThrow(/SOURCE_DATE_EPOCH must be a non-negative integer/);
+    expect(() => packageFilters({ projectRoot: fx.root, env: { SOURCE_DATE_EPOCH: "yesterday" } })).toThrow(/SOURCE_DATE_EPOCH must be a non-negative integer/);
   });
 
   it("refuses a module that does not match build/filters.json", async () => {
     const p = await makeFixtureProject({ filters: [{ name: "add-header", rootIds: ["add_header"] }] });
     writeFileSync(path.join(p.root, "build", "add-header.wasm"), "\0asm\x01\0\0\0changed");
-    expect(() => packageFilters({ projectRoot: p.root, schemaDir: SCHEMA_DIR, env: {} })).toThrow(/does not match .*filters\.json.*rebuild/);
+    expect(() => packageFilters({ projectRoot: p.root, env: {} })).toThrow(/does not match .*filters\.json.*rebuild/);
   });
 });
 

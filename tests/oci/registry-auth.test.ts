@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { digestOf, pullArtifact, pushFilters, PushError } from "../../oci/index.ts";
-import { makeFixtureProject, SCHEMA_DIR, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
+import { makeFixtureProject, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { registrySuite, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.ts";
 import { cli } from "./helpers/cli.ts";
 
@@ -63,7 +63,7 @@ registrySuite("htpasswd-protected registry", () => {
   it("a docker config.json-format auth file works without flags (REGISTRY_AUTH_FILE)", async () => {
     const authFile = path.join(tempDir("authfile"), "auth.json");
     writeFileSync(authFile, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString("base64") } } }), { mode: 0o600 });
-    const res = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/viafile`, plainHttp: true, tool: "skopeo", schemaDir: SCHEMA_DIR, env: { ...process.env, REGISTRY_AUTH_FILE: authFile, SOURCE_DATE_EPOCH: "" }, log: () => {} });
+    const res = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/viafile`, plainHttp: true, tool: "skopeo", env: { ...process.env, REGISTRY_AUTH_FILE: authFile, SOURCE_DATE_EPOCH: "" }, log: () => {} });
     expect(res.artifacts).toHaveLength(2);
     const pulled = await pullArtifact(res.artifacts[0]!.reference, { plainHttp: true, authFile });
     expect(pulled.module).toEqual(fx.modules.get("header-auth"));
@@ -84,7 +84,7 @@ registrySuite("htpasswd-protected registry", () => {
   });
 
   it("a failed push throws PushError listing what was pushed", async () => {
-    const err = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/wasm`, plainHttp: true, tool: "skopeo", credentials: { username: USER, password: "bad" }, schemaDir: SCHEMA_DIR, pushedJson: path.join(tempDir("pj"), "pushed.json"), env: { ...process.env, SOURCE_DATE_EPOCH: "" }, log: () => {} }).catch((e) => e);
+    const err = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/wasm`, plainHttp: true, tool: "skopeo", credentials: { username: USER, password: "bad" }, pushedJson: path.join(tempDir("pj"), "pushed.json"), env: { ...process.env, SOURCE_DATE_EPOCH: "" }, log: () => {} }).catch((e) => e);
     expect(err).toBeInstanceOf(PushError);
     expect((err as PushError).pushed).toEqual([]);
   });

@@ -4,13 +4,12 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { digestOf, loadOciSchemas, MT, pullArtifact, pushFilters, readArtifactFromLayout, type PushResult, type PackagedArtifact } from "../../oci/index.ts";
+import { checkOciDocument, digestOf, MT, pullArtifact, pushFilters, readArtifactFromLayout, type PushResult, type PackagedArtifact } from "../../oci/index.ts";
 import { layoutTags, packageFilters } from "../../oci/index.ts";
-import { FIXTURE_FILTERS, makeFixtureProject, SCHEMA_DIR, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
+import { FIXTURE_FILTERS, makeFixtureProject, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { registrySuite, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.ts";
 import { cli } from "./helpers/cli.ts";
 
-const schemas = loadOciSchemas(SCHEMA_DIR);
 
 registrySuite("push to a real registry, read back with skopeo", () => {
   let reg: TestRegistry;
@@ -22,8 +21,8 @@ registrySuite("push to a real registry, read back with skopeo", () => {
   beforeAll(async () => {
     reg = await startRegistry();
     fx = await makeFixtureProject();
-    pushed = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/wasm`, plainHttp: true, tool: "skopeo", schemaDir: SCHEMA_DIR, env: { ...process.env, SOURCE_DATE_EPOCH: "" }, log: (l) => lines.push(l) });
-    packaged = packageFilters({ projectRoot: fx.root, outDir: tempDir("again"), schemaDir: SCHEMA_DIR, env: {} }).artifacts;
+    pushed = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/wasm`, plainHttp: true, tool: "skopeo", env: { ...process.env, SOURCE_DATE_EPOCH: "" }, log: (l) => lines.push(l) });
+    packaged = packageFilters({ projectRoot: fx.root, outDir: tempDir("again"), env: {} }).artifacts;
   });
   afterAll(async () => reg?.stop());
 
@@ -50,7 +49,7 @@ registrySuite("push to a real registry, read back with skopeo", () => {
       expect(digestOf(new TextEncoder().encode(raw))).toBe(a.digest);
       expect(raw).toBe(new TextDecoder().decode(p.artifact.manifestBytes));
       const m = JSON.parse(raw);
-      expect(schemas.check("manifest", m)).toEqual([]);
+      expect(checkOciDocument("manifest", m)).toEqual([]);
       expect(m.mediaType).toBe(MT.ociManifest);
       if (a.variant === "wasm") {
         expect(m.layers.map((l: { mediaType: string }) => l.mediaType)).toEqual([MT.wasmConfig, MT.wasmLayer]);
@@ -69,7 +68,7 @@ registrySuite("push to a real registry, read back with skopeo", () => {
         const bytes = new Uint8Array(readFileSync(path.join(out, "blobs", "sha256", l.digest.slice(7))));
         expect(bytes).toEqual(p.artifact.blobs.get(l.digest));
       }
-      const back = readArtifactFromLayout(out, "x", { schemas });
+      const back = readArtifactFromLayout(out, "x");
       expect(back.manifestDigest).toBe(a.digest);
       expect(back.module).toEqual(fx.modules.get(a.name));
       expect(back.variant).toBe(a.variant);
@@ -80,7 +79,7 @@ registrySuite("push to a real registry, read back with skopeo", () => {
 
   it("pullArtifact (registry HTTP API v2) gives the same digest, module and runtime config", async () => {
     for (const a of pushed.artifacts) {
-      const got = await pullArtifact(a.reference, { plainHttp: true, schemas });
+      const got = await pullArtifact(a.reference, { plainHttp: true});
       expect(got.manifestDigest).toBe(a.digest);
       expect(got.module).toEqual(fx.modules.get(a.name));
       expect(got.config?.config?.rootIds).toEqual(a.rootIds);
@@ -100,7 +99,7 @@ registrySuite("push to a real registry, read back with skopeo", () => {
   });
 
   it("pushing again is idempotent: same digests", async () => {
-    const again = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/wasm`, plainHttp: true, tool: "skopeo", schemaDir: SCHEMA_DIR, env: { ...process.env, SOURCE_DATE_EPOCH: "" }, log: () => {} });
+    const again = await pushFilters({ projectRoot: fx.root, registry: `${reg.host}/wasm`, plainHttp: true, tool: "skopeo", env: { ...process.env, SOURCE_DATE_EPOCH: "" }, log: () => {} });
     expect(again.artifacts).toEqual(pushed.artifacts);
   });
 

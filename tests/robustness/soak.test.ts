@@ -5,7 +5,7 @@
 // configurations, modules from build/).
 //
 // SOAK_STREAMS (default 1,000,000) exchanges through the real mesh, each one chain.send on both
-// sidecars (TwoSidecarMesh.request: the client sidecar's upstream is the server sidecar, whose
+// sidecars (the host engine's send: the client sidecar's upstream is the server sidecar, whose
 // upstream is the application), bodies and trailers included: the demo's traffic sample
 // (authorized, bearer, no credential, unknown key, forbidden, exempt path, gRPC with body and
 // trailers, upstream 503, spoofed principal) plus requests whose application answer is a random
@@ -18,7 +18,8 @@
 // traffic can produce, and unchanged once every shape and status has been seen.
 import { expect, it } from "vitest";
 import { type HeaderList, type Plugin, type UpstreamRequest, type UpstreamResponse } from "../../host/index.ts";
-import type { Sidecar, TwoSidecarMesh } from "../../scripts/demo/mesh.ts";
+import type { HostDeployment } from "../../engine/host/host-engine.ts";
+import { CLIENT, SERVER } from "../../scripts/demo/bookinfo-mesh.ts";
 import { TRAFFIC, reviewsApp } from "../../scripts/demo/traffic.ts";
 import { startMesh } from "./mesh.ts";
 import { Rand, seedFrom } from "./rng.ts";
@@ -35,28 +36,30 @@ function app(req: UpstreamRequest): UpstreamResponse {
   return reviewsApp(req);
 }
 
-const plugins = (s: Sidecar): Plugin[] => s.chain.plugins as Plugin[];
+type Mesh = HostDeployment;
+const SIDECARS = [CLIENT, SERVER] as const;
+const plugins = (mesh: Mesh, s: string): Plugin[] => mesh.plugins(s);
 
-function series(s: Sidecar): { all: number; requests: number } {
-  const lines = s.prometheus().split("\n").filter((l) => l && !l.startsWith("#") && !/_bucket\{/.test(l));
+async function series(mesh: Mesh, s: string): Promise<{ all: number; requests: number }> {
+  const lines = (await mesh.prometheus(s)).split("\n").filter((l) => l && !l.startsWith("#") && !/_bucket\{/.test(l));
   return { all: lines.length, requests: lines.filter((l) => l.startsWith("istio_requests_total{")).length };
 }
 
-function noTraps(mesh: TwoSidecarMesh, where: string): void {
-  for (const p of [...plugins(mesh.client), ...plugins(mesh.server)]) {
+function noTraps(mesh: Mesh, where: string): void {
+  for (const p of SIDECARS.flatMap((s) => plugins(mesh, s))) {
     if (p.traps.length || p.failed) throw new Error(`${where} (SOAK_SEED=${SEED}): ${p.name} ${p.traps[0]?.message ?? "failed"}`);
   }
 }
 
 it(`soak: ${STREAMS} exchanges through the two-sidecar mesh; no trap, memory flat, series bounded`, async () => {
-  const mesh = await startMesh(app);
-  const all = [...plugins(mesh.client), ...plugins(mesh.server)];
+  const mesh = await startMesh();
+  const all = SIDECARS.flatMap((s) => plugins(mesh, s));
   const r = new Rand(SEED);
   const t0 = performance.now();
   const firstStatus = new Map<string, number>();
   const codes = new Set<number>();
   let baseline: Map<Plugin, number> | null = null;
-  let seriesAtBaseline: { client: ReturnType<typeof series>; server: ReturnType<typeof series> } | null = null;
+  let seriesAtBaseline: { client: Awaited<ReturnType<typeof series>>; server: Awaited<ReturnType<typeof series>> } | null = null;
   let shapesAtBaseline = 0;
   const samples: string[] = [];
   for (let i = 1; i <= STREAMS; i++) {
@@ -72,8 +75,8 @@ it(`soak: ${STREAMS} exchanges through the two-sidecar mesh; no trap, memory fla
       label = "random unknown key";
       request = { headers: [[":method", "GET"], [":path", "/reviews/1"], [":authority", "reviews:9080"], ["x-api-key", `key-${r.int(1e9)}`]] as HeaderList };
     }
-    const e = await mesh.request(request);
-    const status = e.client.response.status;
+    const e = await mesh.send({ request, upstream: app });
+    const status = e.response.status;
     codes.add(status);
     const want = firstStatus.get(label);
     if (want === undefined) firstStatus.set(label, status);
@@ -85,7 +88,7 @@ it(`soak: ${STREAMS} exchanges through the two-sidecar mesh; no trap, memory fla
       samples.push(`${i / 1000}k: ${all.map((p) => pages.get(p)).join("/")}`);
       if (!baseline) {
         baseline = pages;
-        seriesAtBaseline = { client: series(mesh.client), server: series(mesh.server) };
+        seriesAtBaseline = { client: await series(mesh, CLIENT), server: await series(mesh, SERVER) };
         shapesAtBaseline = firstStatus.size;
       } else {
         for (const p of all) {
@@ -95,7 +98,7 @@ it(`soak: ${STREAMS} exchanges through the two-sidecar mesh; no trap, memory fla
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  const end = { client: series(mesh.client), server: series(mesh.server) };
+  const end = { client: await series(mesh, CLIENT), server: await series(mesh, SERVER) };
   console.log(`soak (SOAK_SEED=${SEED}): ${STREAMS} exchanges through the mesh in ${seconds.toFixed(1)} s `
     + `(${(seconds * 1e6 / Math.max(1, STREAMS)).toFixed(0)} µs each); `
     + `memory pages (${all.map((p) => p.name).join("/")}) ${samples.join(", ")}; series client ${JSON.stringify(end.client)} server ${JSON.stringify(end.server)}; ${codes.size} client-visible statuses`);

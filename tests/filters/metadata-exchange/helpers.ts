@@ -1,6 +1,6 @@
 // Shared setup for the metadata-exchange suites: the built module, Istio node
 // metadata fixtures, header encode/decode with @bufbuild/protobuf.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fromBinary, toBinary, fromJson, toJson, type JsonObject } from "@bufbuild/protobuf";
@@ -9,10 +9,10 @@ import { ProxyWasmHost, type Plugin } from "../../../host/index.ts";
 import type { HostOptions } from "../../../host/host.ts";
 import { buildFilters } from "../../../scripts/commands/build.ts";
 import { PROJECT_ROOT } from "../../../scripts/lib/project.ts";
+import { nodeMetadata } from "../../fixtures/istio/node-metadata.ts";
 
 export const MD = "x-envoy-peer-metadata";
 export const MD_ID = "x-envoy-peer-metadata-id";
-export const SHARED_ISTIO = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "istio");
 
 let modulePath: string | null = null;
 
@@ -26,25 +26,12 @@ export async function mxModule(): Promise<string> {
   return (modulePath = path.join(out, "metadata-exchange.wasm"));
 }
 
-/**
- * Fills an Istio node metadata template (`*node_metadata.json.tmpl`): Go
- * template conditionals take their else branch (no Vars set), `{{ .Vars.X }}`
- * becomes a fixed value.
- */
-export function nodeMetadataFromTemplate(file: string): Record<string, unknown> {
-  let t = readFileSync(path.join(SHARED_ISTIO, file), "utf8");
-  // {{- if X }} A {{- else }} B {{- end }} → B ; {{- if X }} A {{- end }} → ""
-  t = t.replace(/\{\{-?\s*if[^}]*\}\}([\s\S]*?)(?:\{\{-?\s*else\s*-?\}\}([\s\S]*?))?\{\{-?\s*end\s*-?\}\}/g, (_m, _a, b) => b ?? "");
-  const vars: Record<string, string> = { SDPort: "8091", StackdriverRootCAFile: "/etc/ca.pem", StackdriverTokenFile: "/etc/token", STSPort: "8092" };
-  t = t.replace(/\{\{-?\s*\.Vars\.(\w+)\s*-?\}\}/g, (_m, v: string) => vars[v] ?? "x");
-  return JSON.parse(`{${t}}`);
-}
-
 export const CLIENT_ID = "sidecar~10.52.0.34~productpage-v1-84975bc778-pxz2w.default~default.svc.cluster.local";
 export const SERVER_ID = "sidecar~10.52.0.35~ratings-v1-84975bc778-pxz2w.default~default.svc.cluster.local";
 
-export const clientMetadata = () => nodeMetadataFromTemplate("client_node_metadata.json.tmpl");
-export const serverMetadata = () => nodeMetadataFromTemplate("server_node_metadata.json.tmpl");
+/** Node metadata of Istio's e2e client (productpage-v1) and server (ratings-v1): tests/fixtures/istio/node-metadata.ts. */
+export const clientMetadata = () => nodeMetadata("client");
+export const serverMetadata = () => nodeMetadata("server");
 
 const FULL_STRINGS = ["NAME", "NAMESPACE", "OWNER", "WORKLOAD_NAME", "ISTIO_VERSION", "MESH_ID", "CLUSTER_ID"];
 

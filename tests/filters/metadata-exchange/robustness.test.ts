@@ -1,11 +1,10 @@
 // metadata-exchange: the peer cache and every kind of bad input.
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  MD, MD_ID, INBOUND, OUTBOUND, SHARED_ISTIO, mxModule, server, client, proxy, encodeHeader, encodeStruct, decodeStructBytes,
+  MD, MD_ID, INBOUND, OUTBOUND, mxModule, server, client, proxy, encodeHeader, encodeStruct, decodeStructBytes,
   header, decodeErrors, decodes, type Proxy,
 } from "./helpers.ts";
+import { SAMPLE_ISTIO_HEADER } from "../../fixtures/istio/sample-istio-header.ts";
 
 beforeAll(async () => { await mxModule(); });
 
@@ -198,9 +197,8 @@ describe("bad input: peer unknown, headers removed, decode_error counted, no tra
 
 describe("interop with Istio's own header", () => {
   it("decodes proxy's SampleIstioHeader (unpadded, unsorted, extra keys) to namespace default", async () => {
-    const sample = readFileSync(path.join(SHARED_ISTIO, "sample_istio_header.b64"), "utf8").trim();
     const s = await server();
-    const r = await inbound(s, [[MD, sample], [MD_ID, "sample"]]);
+    const r = await inbound(s, [[MD, SAMPLE_ISTIO_HEADER], [MD_ID, "sample"]]);
     const peer = decodeStructBytes(r.filterState["wasm.downstream_peer"]!);
     expect(peer.NAMESPACE).toBe("default");
     expect(peer).toEqual({

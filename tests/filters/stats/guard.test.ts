@@ -111,8 +111,8 @@ describe("two proxies with metadata-exchange", () => {
     const s = series(serverHost, "istio_requests_total");
     expect(c).toHaveLength(1);
     expect(s).toHaveLength(1);
-    expect(c[0]!.labels).toEqual(goldenLabels("metric_client_request_total.yaml.tmpl", { RequestCount: 2 }).labels);
-    expect(s[0]!.labels).toEqual(goldenLabels("metric_server_request_total.yaml.tmpl", { RequestCount: 2 }).labels);
+    expect(c[0]!.labels).toEqual(goldenLabels("client", { requestCount: 2 }).labels);
+    expect(s[0]!.labels).toEqual(goldenLabels("server", { requestCount: 2 }).labels);
     expect([c[0]!.labels.reporter, c[0]!.labels.destination_workload]).toEqual(["source", "ratings-v1"]);
     expect([s[0]!.labels.reporter, s[0]!.labels.source_workload]).toEqual(["destination", "productpage-v1"]);
     expect([c[0]!.value, s[0]!.value]).toEqual([2, 2]);

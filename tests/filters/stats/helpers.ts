@@ -3,15 +3,16 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { ProxyWasmHost, type Plugin, type StatsTag } from "../../../host/index.ts";
 import type { HostOptions } from "../../../host/host.ts";
 import { buildFilters } from "../../../scripts/commands/build.ts";
 import { PROJECT_ROOT } from "../../../scripts/lib/project.ts";
 import { watToWasm } from "../../../scripts/lib/validate-wasm.ts";
-import { SHARED_ISTIO, nodeMetadataFromTemplate, expectedFull, encodeStruct } from "../metadata-exchange/helpers.ts";
+import { clientMetadata, serverMetadata, expectedFull, encodeStruct } from "../metadata-exchange/helpers.ts";
+import { ISTIO_BOOTSTRAP_STATS_TAGS } from "../../fixtures/istio/bootstrap-stats-tags.ts";
+import { requestTotalLabels, type RequestTotalVars } from "../../fixtures/istio/request-total-labels.ts";
 
-export { SHARED_ISTIO, expectedFull, encodeStruct };
+export { clientMetadata, serverMetadata, expectedFull, encodeStruct };
 
 let statsPath: string | null = null;
 
@@ -31,16 +32,13 @@ export async function local401Module(): Promise<Uint8Array> {
   return local401;
 }
 
-/** Istio's sidecar bootstrap stats_tags (istio/istio pkg/bootstrap/testdata/default_golden.json). */
+/** Istio's sidecar bootstrap stats_tags (tests/fixtures/istio/bootstrap-stats-tags.ts). */
 export function istioStatsTags(): StatsTag[] {
-  const golden = JSON.parse(readFileSync(path.join(SHARED_ISTIO, "istio_bootstrap_default_golden.json"), "utf8"));
-  return golden.stats_config.stats_tags as StatsTag[];
+  return ISTIO_BOOTSTRAP_STATS_TAGS.map((t) => ({ ...t }));
 }
 
 export const CLIENT_ID = "sidecar~10.52.0.34~productpage-v1-84975bc778-pxz2w.default~default.svc.cluster.local";
 export const SERVER_ID = "sidecar~10.52.0.35~ratings-v1-84975bc778-pxz2w.default~default.svc.cluster.local";
-export const clientMetadata = () => nodeMetadataFromTemplate("client_node_metadata.json.tmpl");
-export const serverMetadata = () => nodeMetadataFromTemplate("server_node_metadata.json.tmpl");
 
 /** The peer as metadata-exchange stores it in filter state: Struct bytes of the exchanged keys. */
 export function peerBytes(md: Record<string, unknown>): Uint8Array {
@@ -88,27 +86,9 @@ export function series(host: ProxyWasmHost, name: string): Series[] {
   return parsePrometheus(host.metrics.prometheus()).filter((s) => s.name === name);
 }
 
-/** Istio's golden istio_requests_total label set, its Go template rendered with `vars`. */
-export function goldenLabels(file: string, vars: Record<string, string | number | undefined>): { labels: Record<string, string>; value: number } {
-  let t = readFileSync(path.join(SHARED_ISTIO, file), "utf8");
-  // {{- if .Vars.X }} A {{- else if .Vars.Y }} B {{- else }} C {{- end }}
-  t = t.replace(/\{\{-?\s*if \.Vars\.(\w+)\s*\}\}([\s\S]*?)\{\{-?\s*end\s*\}\}/g, (_m, first: string, body: string) => {
-    const branches: { cond: string | null; text: string }[] = [];
-    const parts = body.split(/\{\{-?\s*(else if \.Vars\.\w+|else)\s*\}\}/);
-    branches.push({ cond: first, text: parts[0]! });
-    for (let i = 1; i < parts.length; i += 2) {
-      const c = parts[i]!;
-      branches.push({ cond: c === "else" ? null : c.replace(/^else if \.Vars\./, ""), text: parts[i + 1]! });
-    }
-    for (const b of branches) if (b.cond === null || vars[b.cond]) return b.text;
-    return "";
-  });
-  t = t.replace(/\{\{\s*\.Vars\.(\w+)\s*\}\}/g, (_m, v: string) => String(vars[v] ?? ""));
-  const doc = parseYaml(t);
-  const m = doc.metric[0];
-  const labels: Record<string, string> = {};
-  for (const l of m.label) labels[l.name] = String(l.value);
-  return { labels, value: Number(m.counter.value) };
+/** Istio's golden istio_requests_total label set of the e2e client or server (tests/fixtures/istio/request-total-labels.ts). */
+export function goldenLabels(reporter: "client" | "server", vars: RequestTotalVars): { labels: Record<string, string>; value: number } {
+  return requestTotalLabels(reporter, vars);
 }
 
 export interface Proxy { host: ProxyWasmHost; plugin: Plugin }

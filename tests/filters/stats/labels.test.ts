@@ -25,7 +25,7 @@ describe("Istio golden label sets", () => {
     const chain = p.host.chain([p.plugin]);
     for (let i = 0; i < 3; i++) await chain.send({ request: { headers: GET }, upstream: { status: 200 }, properties: outboundProps() });
     const s = series(p.host, "istio_requests_total");
-    const g = goldenLabels("metric_client_request_total.yaml.tmpl", { RequestCount: 3 });
+    const g = goldenLabels("client", { requestCount: 3 });
     expect(Object.keys(g.labels)).toHaveLength(25);
     expect(s).toHaveLength(1);
     expect(s[0]!.labels).toEqual(g.labels);
@@ -38,7 +38,7 @@ describe("Istio golden label sets", () => {
     const chain = p.host.chain([p.plugin]);
     for (let i = 0; i < 2; i++) await chain.send({ request: { headers: GET }, upstream: { status: 200 }, properties: inboundProps() });
     const s = series(p.host, "istio_requests_total");
-    const g = goldenLabels("metric_server_request_total.yaml.tmpl", { RequestCount: 2 });
+    const g = goldenLabels("server", { requestCount: 2 });
     expect(s).toHaveLength(1);
     expect(s[0]!.labels).toEqual(g.labels);
     expect(s[0]!.value).toBe(2);
@@ -48,13 +48,13 @@ describe("Istio golden label sets", () => {
     const out = await statsProxy({ node: clientNode(), rootId: "stats_outbound" });
     const { "xds.listener_direction": _a, ...noDirOut } = outboundProps();
     await out.host.chain([out.plugin]).send({ request: { headers: GET }, upstream: { status: 200 }, properties: noDirOut });
-    expect(series(out.host, "istio_requests_total")[0]!.labels).toEqual(goldenLabels("metric_client_request_total.yaml.tmpl", { RequestCount: 1 }).labels);
+    expect(series(out.host, "istio_requests_total")[0]!.labels).toEqual(goldenLabels("client", { requestCount: 1 }).labels);
 
     const inb = await statsProxy({ node: serverNode(), rootId: "stats_inbound", configuration: '{"disable_host_header_fallback": true}' });
     const { "xds.listener_direction": _b, ...noDirIn } = inboundProps();
     // a contradicting direction property does not matter either
     await inb.host.chain([inb.plugin]).send({ request: { headers: GET }, upstream: { status: 200 }, properties: { ...noDirIn, "xds.listener_direction": 2 } });
-    expect(series(inb.host, "istio_requests_total")[0]!.labels).toEqual(goldenLabels("metric_server_request_total.yaml.tmpl", { RequestCount: 1 }).labels);
+    expect(series(inb.host, "istio_requests_total")[0]!.labels).toEqual(goldenLabels("server", { requestCount: 1 }).labels);
   });
 
   it("the legacy listener_direction property (Envoy ≤ 1.32) is read when xds.* is absent", async () => {
@@ -72,7 +72,7 @@ describe("Istio golden label sets", () => {
       properties: outboundProps(),
     });
     const so = series(out.host, "istio_requests_total");
-    expect(so[0]!.labels).toEqual(goldenLabels("metric_client_request_total.yaml.tmpl", { RequestCount: 1, GrpcResponseStatus: "7" }).labels);
+    expect(so[0]!.labels).toEqual(goldenLabels("client", { requestCount: 1, grpcResponseStatus: "7" }).labels);
 
     const inb = await statsProxy({ node: serverNode(), configuration: '{"disable_host_header_fallback": true}' });
     await inb.host.chain([inb.plugin]).send({
@@ -81,7 +81,7 @@ describe("Istio golden label sets", () => {
       properties: inboundProps(),
     });
     expect(series(inb.host, "istio_requests_total")[0]!.labels).toEqual(
-      goldenLabels("metric_server_request_total.yaml.tmpl", { RequestCount: 1, GrpcResponseStatus: "0" }).labels);
+      goldenLabels("server", { requestCount: 1, grpcResponseStatus: "0" }).labels);
   });
 
   it("gRPC without a grpc-status anywhere reports 2 (UNKNOWN), as Istio does", async () => {
@@ -243,6 +243,6 @@ describe("local replies", () => {
     expect(r.upstreamRequest).toBeNull();
     const s = series(host, "istio_requests_total");
     expect(s).toHaveLength(1);
-    expect(s[0]!.labels).toEqual(goldenLabels("metric_server_request_total.yaml.tmpl", { RequestCount: 1, ResponseCode: 401 }).labels);
+    expect(s[0]!.labels).toEqual(goldenLabels("server", { requestCount: 1, responseCode: 401 }).labels);
   });
 });

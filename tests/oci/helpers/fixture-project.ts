@@ -11,7 +11,6 @@ import { fileURLToPath } from "node:url";
 import wabtInit from "wabt";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const SCHEMA_DIR = path.resolve(REPO_ROOT, "..", "shared", "schemas", "oci");
 
 /** The filters and root ids of docs/contracts.md. */
 export const FIXTURE_FILTERS: { name: string; rootIds: string[] }[] = [

@@ -1,39 +1,28 @@
 // A real registry for the tests: Debian's docker-registry (distribution 2.8)
 // on 127.0.0.1 at a free port, storage in a temp dir, optionally behind
 // htpasswd basic auth. Read-back goes through skopeo, an independent client.
+// Both are found as every command finds them (tools/locate.ts).
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { describe, it } from "vitest";
 import { stringify } from "yaml";
-import { which } from "../../../oci/tools.ts";
+import { findTools, toolPath, toolSuite } from "../../support/real-tools.ts";
 import { htpasswdLine } from "./bcrypt.ts";
 
 const execFileP = promisify(execFile);
 
-export const HAVE_REGISTRY_TOOLS = !!which("docker-registry") && !!which("skopeo");
-const MISSING = "docker-registry and skopeo are not installed (apt-get install -y docker-registry skopeo)";
+const REGISTRY_TOOLS = ["docker-registry", "skopeo"] as const;
+export const HAVE_REGISTRY_TOOLS = findTools(REGISTRY_TOOLS).missing.length === 0;
 
 /**
  * describe() for suites that need the registry: skipped with a clear message
  * when the tools are missing on a developer machine, but failing under CI.
  */
 export function registrySuite(name: string, fn: () => void): void {
-  if (HAVE_REGISTRY_TOOLS) {
-    describe(name, fn);
-  } else if (process.env.CI) {
-    describe(name, () => {
-      it("needs a real registry", () => {
-        throw new Error(`${MISSING}; CI must install them (.ci/run)`);
-      });
-    });
-  } else {
-    console.warn(`[skipped] ${name}: ${MISSING}`);
-    describe.skip(`${name} [SKIPPED: ${MISSING}]`, fn);
-  }
+  toolSuite(name, REGISTRY_TOOLS, fn);
 }
 
 async function freePort(): Promise<number> {
@@ -74,7 +63,7 @@ export async function startRegistry(opts: { user?: string; password?: string } =
     const cfgFile = path.join(dir, "config.yml");
     writeFileSync(cfgFile, stringify(config));
     let output = "";
-    const child: ChildProcess = spawn("docker-registry", ["serve", cfgFile], { stdio: ["ignore", "pipe", "pipe"] });
+    const child: ChildProcess = spawn(toolPath("docker-registry"), ["serve", cfgFile], { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
     let exited = false;
@@ -124,7 +113,7 @@ export async function skopeo(args: string[], creds?: { username: string; passwor
   }
   try {
     const [cmd, ...rest] = args;
-    const { stdout } = await execFileP("skopeo", [cmd!, ...pre, ...rest], { maxBuffer: 64 << 20, encoding: "utf8" });
+    const { stdout } = await execFileP(toolPath("skopeo"), [cmd!, ...pre, ...rest], { maxBuffer: 64 << 20, encoding: "utf8" });
     return stdout;
   } finally {
     if (authDir) rmSync(authDir, { recursive: true, force: true });
