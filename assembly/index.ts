@@ -15,6 +15,7 @@ export { HeaderPair, Headers, serializePairs, deserializePairs } from "./runtime
 export {
   stream_context, HeaderStreamManipulator,
   getHeaderBytes, addHeaderBytes, replaceHeaderBytes, removeHeaderBytes, getHeaderPairs, setHeaderPairs,
+  removeHeaderRaw, borrowHeaderPairs, borrowedSize, releaseHeaderPairs,
   getHeaderMapSize, get_header_map_value, add_header_map_value, add_header_map_value_string,
   replace_header_map_value, replace_header_map_value_string, remove_header_map_value,
   remove_header_map_value_string, get_header_map_size,

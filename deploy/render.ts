@@ -5,7 +5,9 @@
 import { stringify } from "yaml";
 import { asmFilterDeployments } from "./asm.ts";
 import { envoyBootstrap } from "./envoy-bootstrap.ts";
-import { envoyFilterFor, envoyFilterTogether, workloadAnnotations, workloadPatch, type EnvoyFilterForm } from "./envoyfilter.ts";
+import {
+  envoyFilterFor, envoyFilterTogether, needsPathHardening, pathHardeningEnvoyFilter, workloadAnnotations, workloadPatch, type EnvoyFilterForm,
+} from "./envoyfilter.ts";
 import { usesFailurePolicy, type FilterInput, type RenderOptions } from "./model.ts";
 import { EXTRA_STAT_TAGS } from "./stats-tags.ts";
 import { wasmPluginNotes, wasmPlugins } from "./wasmplugin.ts";
@@ -76,6 +78,12 @@ export function renderFiles(r: RenderInput): OutputFile[] {
         add(platform, `chain${sfx}`, chain.flatMap((f) => wasmPlugins(f, o)), [...lines, `Chain: ${chain.map((f) => f.entry.name).join(" -> ")} -> router.`]);
         const ann = workloadAnnotations(chain, o, "wasmplugin", EXTRA_STAT_TAGS);
         if (perFilter && Object.keys(ann).length) add(platform, "workload-patch", [workloadPatch(ann)], ["kubectl -n <ns> patch deployment <name> --patch-file workload-patch.yaml", "extraStatTags: Istio ≥1.18 extracts only these labels from the stats filter's metric names."]);
+        if (perFilter && needsPathHardening(r.filters)) {
+          add(platform, "path-hardening", [pathHardeningEnvoyFilter(o)], [
+            "Apply with header-auth's WasmPlugin: merges slashes, rejects %2F/%5C paths and headers with '_' on the inbound",
+            "HTTP connection manager (a WasmPlugin cannot set these; Istio's default pathNormalization BASE does neither).",
+          ]);
+        }
         break;
       }
       case "envoyfilter-ecds":

@@ -49,6 +49,13 @@ export function findWasmConfigs(obj: unknown, at = ""): { path: string; config: 
   return out;
 }
 
+/** The Envoy message an EnvoyFilter patch value is, by `applyTo` (the kinds we emit). */
+const PATCH_TYPES = new Map([
+  ["EXTENSION_CONFIG", "envoy.config.core.v3.TypedExtensionConfig"],
+  ["HTTP_FILTER", "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter"],
+  ["NETWORK_FILTER", "envoy.config.listener.v3.Filter"],
+]);
+
 /** Schema and proto issues of one document (a Kubernetes resource or an Envoy bootstrap). */
 export function validateDocument(doc: Record<string, unknown>, v: Validators): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
@@ -60,9 +67,9 @@ export function validateDocument(doc: Record<string, unknown>, v: Validators): S
     const patches = ((doc.spec as Record<string, unknown>)?.configPatches ?? []) as Record<string, unknown>[];
     patches.forEach((p, i) => {
       const value = (p.patch as Record<string, unknown>)?.value;
-      const type = p.applyTo === "EXTENSION_CONFIG" ? "envoy.config.core.v3.TypedExtensionConfig" : p.applyTo === "HTTP_FILTER" ? "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter" : undefined;
+      const type = PATCH_TYPES.get(String(p.applyTo));
       if (!type) {
-        issues.push({ path: `/spec/configPatches/${i}`, message: `applyTo ${String(p.applyTo)} is not checked (we only emit EXTENSION_CONFIG and HTTP_FILTER)` });
+        issues.push({ path: `/spec/configPatches/${i}`, message: `applyTo ${String(p.applyTo)} is not checked (we only emit EXTENSION_CONFIG, HTTP_FILTER and NETWORK_FILTER)` });
         return;
       }
       for (const e of v.protos.check(type, value, `configPatches[${i}].patch.value`)) issues.push(e);

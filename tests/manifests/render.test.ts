@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../scripts/commands/manifests.ts";
 import { loadInputs } from "../../deploy/model.ts";
 import { ISTIO_LABELS, STATS_TAGS } from "../../deploy/stats-tags.ts";
+import { HCM_PATH_HARDENING } from "../../deploy/path-hardening.ts";
 import { parseYamlDocs } from "../../deploy/validate/index.ts";
 import { ISTIO_BOOTSTRAP_STATS_TAGS } from "../fixtures/istio/bootstrap-stats-tags.ts";
 import { applyInsertBeforeRouter, cliProject, docsOf, FIXTURE_ROOT, renderFixture, tempDir } from "./helpers.ts";
@@ -103,13 +104,36 @@ describe("EnvoyFilter", () => {
   it("ECDS: remote oci:// code with the manifest digest, cluster and timeout; names match the config_discovery filters", () => {
     const { files } = renderFixture({ digest: true });
     const [ef] = docsOf(files, "envoyfilter-ecds/header-auth.yaml");
-    const [ext, filter] = ef!.spec.configPatches;
+    const [ext, filter] = ef!.spec.configPatches.filter((p: any) => p.applyTo !== "NETWORK_FILTER");
     expect(ext.applyTo).toBe("EXTENSION_CONFIG");
     expect(ext.patch.operation).toBe("ADD");
     expect(filter.patch.value.name).toBe(ext.patch.value.name);
     expect(filter.patch.value.config_discovery).toEqual({ config_source: { ads: {} }, type_urls: ["type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm"] });
     const remote = ext.patch.value.typed_config.config.vm_config.code.remote;
     expect(remote).toEqual({ http_uri: { uri: "oci://127.0.0.1:5000/wasm/header-auth:0.1.0", cluster: "_", timeout: "30s" }, sha256: digestHex("header-auth") });
+  });
+
+  it("header-auth's EnvoyFilters merge the path and header hardening into the inbound HTTP connection manager first; the others do not", () => {
+    const { files } = renderFixture();
+    const hardening = {
+      applyTo: "NETWORK_FILTER",
+      match: { context: "SIDECAR_INBOUND", listener: { filterChain: { filter: { name: "envoy.filters.network.http_connection_manager" } } } },
+      patch: {
+        operation: "MERGE",
+        value: { name: "envoy.filters.network.http_connection_manager", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", ...HCM_PATH_HARDENING } },
+      },
+    };
+    for (const form of ["ecds", "local"]) {
+      for (const f of ["header-auth", "chain"]) expect(docsOf(files, `envoyfilter-${form}/${f}.yaml`)[0]!.spec.configPatches[0], `${form} ${f}`).toEqual(hardening);
+      for (const f of ["metadata-exchange", "stats", "add-header"]) {
+        expect(docsOf(files, `envoyfilter-${form}/${f}.yaml`)[0]!.spec.configPatches.some((p: any) => p.applyTo === "NETWORK_FILTER"), `${form} ${f}`).toBe(false);
+      }
+    }
+    // WasmPlugin users get it as an EnvoyFilter of its own, for the same workloads.
+    const [ef] = docsOf(files, "wasmplugin/path-hardening.yaml");
+    expect(ef!.kind).toBe("EnvoyFilter");
+    expect(ef!.spec.workloadSelector).toEqual({ labels: { app: "httpbin" } });
+    expect(ef!.spec.configPatches).toEqual([hardening]);
   });
 
   it("ECDS without --digest sends istiod's \"nil\" checksum marker", () => {
@@ -121,7 +145,8 @@ describe("EnvoyFilter", () => {
   });
 
   it("--istio 1.25+ writes failure_policy, older writes fail_open only where it is true", () => {
-    const cfg = (istio: string, name: string) => docsOf(renderFixture({ options: { istio } }).files, `envoyfilter-local/${name}.yaml`)[0]!.spec.configPatches[0].patch.value.typed_config.config;
+    const cfg = (istio: string, name: string) => docsOf(renderFixture({ options: { istio } }).files, `envoyfilter-local/${name}.yaml`)[0]!.spec.configPatches
+      .find((p: any) => p.applyTo === "HTTP_FILTER").patch.value.typed_config.config;
     expect(cfg("1.25", "header-auth").failure_policy).toBe("FAIL_CLOSED");
     expect(cfg("1.26.1", "stats").failure_policy).toBe("FAIL_OPEN");
     expect(cfg("1.26", "stats").fail_open).toBeUndefined();
@@ -272,7 +297,7 @@ describe("mesh-filters manifests CLI", () => {
     const rc = await run(["--root", PROJECT, "--image", "registry.example.com/x", "--tag", "1.2.3", "--namespace", "demo", "--selector", "app=httpbin,version=v1", "--istio", "1.24", "--out", dir]);
     expect(rc).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(["asm", "envoy", "envoyfilter-ecds", "envoyfilter-local", "wasmplugin"]);
-    expect(readdirSync(path.join(dir, "wasmplugin")).sort()).toEqual(["add-header.yaml", "chain.yaml", "header-auth.yaml", "metadata-exchange.yaml", "stats.yaml", "workload-patch.yaml"]);
+    expect(readdirSync(path.join(dir, "wasmplugin")).sort()).toEqual(["add-header.yaml", "chain.yaml", "header-auth.yaml", "metadata-exchange.yaml", "path-hardening.yaml", "stats.yaml", "workload-patch.yaml"]);
     const wp = parseYamlDocs(readFileSync(path.join(dir, "wasmplugin/header-auth.yaml"), "utf8"))[0]!;
     expect(wp.spec.url).toBe("oci://registry.example.com/x/header-auth:1.2.3");
     expect(wp.spec.selector.matchLabels).toEqual({ app: "httpbin", version: "v1" });

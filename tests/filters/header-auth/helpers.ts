@@ -48,3 +48,26 @@ export async function send(host: ProxyWasmHost, plugin: Plugin, headers: HeaderL
 export function all(list: HeaderList, name: string): string[] {
   return list.filter(([k]) => k === name).map(([, v]) => v);
 }
+
+/**
+ * The path (query and fragment cut) in normal form, as README "Paths in normal form" defines it:
+ * what normalize_path + merge_slashes leave, with %2F/%5C rejected, and no segment a servlet
+ * container reads as "", "." or ".." once it drops the segment's ";" parameters.
+ */
+export function isNormalPath(p: string): boolean {
+  if (!p.startsWith("/") || /[^\x21-\x7e]|\\/.test(p)) return false;
+  const segments = p.slice(1).split("/");
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!;
+    if (s === "") { if (i < segments.length - 1) return false; continue; }
+    const core = s.split(";")[0]!;
+    if (core === "" || core === "." || core === "..") return false;
+  }
+  for (const m of p.matchAll(/%/g)) {
+    const hex = p.slice(m.index! + 1, m.index! + 3);
+    if (!/^[0-9a-fA-F]{2}$/.test(hex)) return false;
+    const b = parseInt(hex, 16);
+    if (b === 0 || b === 0x2f || b === 0x5c || /[A-Za-z0-9._~-]/.test(String.fromCharCode(b))) return false;
+  }
+  return true;
+}
