@@ -87,9 +87,9 @@ function localPatch(f: FilterInput, a: Attachment, o: RenderOptions): Patch {
   };
 }
 
-/** The filters whose rules need the hardened inbound HTTP connection manager (header-auth's path rules and principal header). */
-export function needsPathHardening(filters: FilterInput[]): boolean {
-  return filters.some((f) => f.entry.name === "header-auth");
+/** The first filter whose profile says its rules need the hardened inbound HTTP connection manager (header-auth's path rules and principal header). */
+export function needsPathHardening(filters: FilterInput[]): FilterInput | undefined {
+  return filters.find((f) => f.profile.pathHardening);
 }
 
 /** path-hardening.ts's settings merged into the inbound HTTP connection manager (header-auth is inbound). */
@@ -105,17 +105,17 @@ export function pathHardeningPatch(): Patch {
  * The hardening alone, for WasmPlugin users (a WasmPlugin cannot carry HCM settings):
  * apply it with the WasmPlugins, or set the same through meshConfig (README there).
  */
-export function pathHardeningEnvoyFilter(o: RenderOptions): K8sDoc {
+export function pathHardeningEnvoyFilter(f: FilterInput, o: RenderOptions): K8sDoc {
   return {
     apiVersion: "networking.istio.io/v1alpha3",
     kind: "EnvoyFilter",
-    metadata: { name: "header-auth-path-hardening", namespace: o.namespace, labels: { ...PART_OF, "app.kubernetes.io/name": "header-auth" } },
+    metadata: { name: `${f.entry.name}-path-hardening`, namespace: o.namespace, labels: { ...PART_OF, "app.kubernetes.io/name": f.entry.name } },
     spec: { workloadSelector: { labels: { ...o.selector } }, configPatches: [pathHardeningPatch()] },
   };
 }
 
 /**
- * The hardening first when header-auth is among the filters; ECDS: every EXTENSION_CONFIG
+ * The hardening first when a filter's profile asks for it (header-auth); ECDS: every EXTENSION_CONFIG
  * (distinct resources only), then the HTTP_FILTER patches in chain order.
  */
 function patchesFor(filters: FilterInput[], o: RenderOptions, form: EnvoyFilterForm): Patch[] {

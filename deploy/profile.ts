@@ -9,8 +9,11 @@
 //    "phase": "UNSPECIFIED_PHASE" | "AUTHN" | "AUTHZ" | "STATS",   default UNSPECIFIED_PHASE
 //    "priority": 10,                                   -999..999, higher runs first within a phase; default 0
 //    "failStrategy": "FAIL_CLOSE" | "FAIL_OPEN",       default FAIL_CLOSE (Envoy's and Istio's default)
-//    "istioStatTags": true}                            its metric names carry Istio's labels (stats): pods need
+//    "istioStatTags": true,                            its metric names carry Istio's labels (stats): pods need
 //                                                      sidecar.istio.io/extraStatTags; default false
+//    "pathHardening": true}                            its rules rely on the hardened inbound HTTP connection
+//                                                      manager (deploy/path-hardening.ts: header-auth's path
+//                                                      rules); the EnvoyFilter forms merge it; default false
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
@@ -24,7 +27,7 @@ export const DIRECTIONS: readonly Direction[] = ["inbound", "outbound"];
 export const PHASES: readonly Phase[] = ["AUTHN", "AUTHZ", "STATS", "UNSPECIFIED_PHASE"];
 export const FAIL_STRATEGIES: readonly FailStrategy[] = ["FAIL_CLOSE", "FAIL_OPEN"];
 export const MAX_PRIORITY = 999;
-const PROFILE_KEYS = ["directions", "rootId", "phase", "priority", "failStrategy", "istioStatTags"];
+const PROFILE_KEYS = ["directions", "rootId", "phase", "priority", "failStrategy", "istioStatTags", "pathHardening"];
 
 /** One place a filter is inserted: a direction and the root id serving it. */
 export interface Attachment {
@@ -49,6 +52,8 @@ export interface Profile {
   attachments: Attachment[];
   /** Its metrics name Istio's labels the way Istio's stats filter does: the proxy must extract them (extraStatTags). */
   istioStatTags: boolean;
+  /** Its rules need the hardened inbound HTTP connection manager (normalized, merged paths; no escaped slashes or '_' headers). */
+  pathHardening: boolean;
   /** Where the profile came from (its file), or "defaults". */
   source: string;
 }
@@ -122,6 +127,8 @@ export function parseProfile(raw: unknown, registeredRootIds: string[], source: 
   if (!FAIL_STRATEGIES.includes(failStrategy)) bad("failStrategy", `must be ${FAIL_STRATEGIES.join(" or ")}`);
   const istioStatTags = o.istioStatTags ?? false;
   if (typeof istioStatTags !== "boolean") bad("istioStatTags", "must be true or false");
+  const pathHardening = o.pathHardening ?? false;
+  if (typeof pathHardening !== "boolean") bad("pathHardening", "must be true or false");
 
   if (problems.length) throw new Error(`${source}: ${problems.join("; ")}`);
   const distinct = new Set(directions.map((d) => rootIdOf[d])).size > 1;
@@ -132,6 +139,7 @@ export function parseProfile(raw: unknown, registeredRootIds: string[], source: 
     failOpen: failStrategy === "FAIL_OPEN",
     attachments: directions.map((d) => ({ context: CONTEXT[d], rootId: rootIdOf[d]!, suffix: distinct ? d : "" })),
     istioStatTags: istioStatTags as boolean,
+    pathHardening: pathHardening as boolean,
     source,
   };
 }

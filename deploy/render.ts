@@ -78,9 +78,10 @@ export function renderFiles(r: RenderInput): OutputFile[] {
         add(platform, `chain${sfx}`, chain.flatMap((f) => wasmPlugins(f, o)), [...lines, `Chain: ${chain.map((f) => f.entry.name).join(" -> ")} -> router.`]);
         const ann = workloadAnnotations(chain, o, "wasmplugin", EXTRA_STAT_TAGS);
         if (perFilter && Object.keys(ann).length) add(platform, "workload-patch", [workloadPatch(ann)], ["kubectl -n <ns> patch deployment <name> --patch-file workload-patch.yaml", "extraStatTags: Istio ≥1.18 extracts only these labels from the stats filter's metric names."]);
-        if (perFilter && needsPathHardening(r.filters)) {
-          add(platform, "path-hardening", [pathHardeningEnvoyFilter(o)], [
-            "Apply with header-auth's WasmPlugin: merges slashes, rejects %2F/%5C paths and headers with '_' on the inbound",
+        const hardened = perFilter ? needsPathHardening(r.filters) : undefined;
+        if (hardened) {
+          add(platform, "path-hardening", [pathHardeningEnvoyFilter(hardened, o)], [
+            `Apply with ${hardened.entry.name}'s WasmPlugin: merges slashes, rejects %2F/%5C paths and headers with '_' on the inbound`,
             "HTTP connection manager (a WasmPlugin cannot set these; Istio's default pathNormalization BASE does neither).",
           ]);
         }
