@@ -13,6 +13,7 @@ neither, the working directory becomes one: ${PROJECT_FILE} is written there):
   index.ts             the filter, on the mesh-wasm-filters layer
   config.schema.json   its configuration schema; example-config.json an example
   deploy.json          how it deploys: directions, phase, priority, fail strategy, root id
+  robustness.json      the local replies it documents (what the fuzz and soak suites allow)
   README.md            its documentation
   <name>.test.ts       vitest tests running it in the Envoy-faithful host
   requests.jsonl       sample requests for \`mesh-filters run\`

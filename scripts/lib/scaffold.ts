@@ -81,6 +81,7 @@ export function scaffoldFilter(opts: { name: string; rootId?: string; project?: 
     ["config.schema.json", render("config.schema.json.template", vars)],
     ["example-config.json", render("example-config.json.template", vars)],
     ["deploy.json", render("deploy.json.template", vars)],
+    ["robustness.json", render("robustness.json.template", vars)],
     ["README.md", render("README.md.template", vars)],
     [`${name}.test.ts`, render("filter.test.ts.template", vars)],
     ["requests.jsonl", render("requests.jsonl.template", vars)],

@@ -82,7 +82,7 @@ registrySuite("the packed package, installed into a project outside the checkout
   it("mesh-filters new my-filter scaffolds the filter and makes the folder a project; it refuses to overwrite", () => {
     const r = mf(["new", "my-filter"]);
     expect(r.code).toBe(0);
-    for (const f of ["index.ts", "config.schema.json", "example-config.json", "deploy.json", "README.md", "my-filter.test.ts", "requests.jsonl"]) {
+    for (const f of ["index.ts", "config.schema.json", "example-config.json", "deploy.json", "robustness.json", "README.md", "my-filter.test.ts", "requests.jsonl"]) {
       expect(existsSync(path.join(project, "filters", "my-filter", f)), f).toBe(true);
     }
     expect(existsSync(path.join(project, "mesh-filters.json"))).toBe(true);
