@@ -7,7 +7,6 @@ import { checkTargets, formatTargets } from "../bench/targets.ts";
 import { findProject } from "../lib/project.ts";
 import { parseCommandArgs, UsageError } from "../lib/usage.ts";
 
-
 const HELP = `Usage: mesh-filters bench [--json] [--requests N] [--runs R] [--case NAME]... [--root DIR]
 
 Measures, for the floor (do-nothing WAT), noop-lean (do-nothing filter on our assembly/ layer),

@@ -11,7 +11,6 @@ import { discoverFilters, findProject, PACKAGE_ROOT, type FilterBuild } from "..
 import { validateWasm } from "../lib/validate-wasm.ts";
 import { didYouMean, parseCommandArgs } from "../lib/usage.ts";
 
-
 const HELP = `Usage: mesh-filters build [--filter NAME]... [--out DIR] [--no-debug] [--quiet] [--root DIR]
 
 Compiles the project's filters/<name>/index.ts with AssemblyScript 0.17.14 into

@@ -24,7 +24,6 @@ import { reviewsApp, TRAFFIC } from "../demo/traffic.ts";
 import { describeExchange, formatTable } from "../demo/report.ts";
 import { parseCommandArgs } from "../lib/usage.ts";
 
-
 const HELP = `Usage: mesh-filters demo [--engine host|envoy] [--registry HOST:PORT/NS [--plain-http]]
                          [--out DIR] [--skip-build] [--quiet-build]
 

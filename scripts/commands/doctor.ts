@@ -4,7 +4,6 @@
 import { doctor, doctorProblems, formatDoctor } from "../../tools/doctor.ts";
 import { parseCommandArgs } from "../lib/usage.ts";
 
-
 const HELP = `Usage: mesh-filters doctor [--json]
 
 For each tool: found or not, its path, how it was found (env variable, PATH,

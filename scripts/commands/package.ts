@@ -5,7 +5,6 @@ import { parseVariant } from "../../oci/cli-args.ts";
 import { findProject } from "../lib/project.ts";
 import { parseCommandArgs } from "../lib/usage.ts";
 
-
 const HELP = `Usage: mesh-filters package [--variant wasm|compat|both] [--filter NAME]... [--filters build/filters.json] [--out dist/oci] [--root DIR]
 
 Writes an OCI image layout with one tag per filter and variant: <name> (wasm

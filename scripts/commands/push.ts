@@ -6,7 +6,6 @@ import { credentialsFromFlags, parseVariant } from "../../oci/cli-args.ts";
 import { findProject } from "../lib/project.ts";
 import { parseCommandArgs, UsageError } from "../lib/usage.ts";
 
-
 const HELP = `Usage: mesh-filters push --registry HOST[:PORT]/NAMESPACE [--tag T] [--variant wasm|compat|both]
                          [--plain-http] [--username U --password-stdin] [--dry-run]
                          [--tool oras|skopeo] [--filter NAME]... [--filters build/filters.json] [--root DIR]

@@ -13,7 +13,6 @@ import { checkFilterStateKey } from "../../engine/envoy/access-log.ts";
 import { didYouMean, UsageError } from "../lib/usage.ts";
 import { StartError, type EngineName, type ListenerShape, type PluginSpec, type Stream, type StreamResult, type Topology } from "../../engine/types.ts";
 
-
 const HELP = `Usage: mesh-filters run --plugin <file.wasm> [--root-id ID] [--config <file.json|inline JSON>]
                         [--plugin ...] [--node <node.json>] [--stats-tags <tags.json>]
                         --requests <file.jsonl | -> [--metrics prometheus] [--log-level info]

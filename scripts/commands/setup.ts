@@ -5,7 +5,6 @@ import { TOOLS_DIR_ENV, toolsDirFor } from "../../tools/locate.ts";
 import { DEBIAN_PACKAGES, ENVOY_PIN, ORAS_PIN } from "../../tools/pins.ts";
 import { didYouMean, parseCommandArgs, UsageError } from "../lib/usage.ts";
 
-
 const HELP = `Usage: mesh-filters setup [--only TOOL[,TOOL]] [--force] [--json]
 
 Finds each tool the way every command does (its env variable, then PATH, then

@@ -7,7 +7,6 @@ import { credentialsFromFlags } from "../../oci/cli-args.ts";
 import { findProjectIfAny } from "../lib/project.ts";
 import { parseCommandArgs, UsageError } from "../lib/usage.ts";
 
-
 const HELP = `Usage: mesh-filters verify <HOST[:PORT]/REPO:TAG | HOST/REPO@sha256:... | oci:DIR:TAG | DIR:TAG>
                            [--plain-http] [--username U --password-stdin] [--filters build/filters.json]
                            [--pushed dist/pushed.json] [--root DIR]
