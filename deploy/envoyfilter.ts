@@ -87,9 +87,9 @@ function localPatch(f: FilterInput, a: Attachment, o: RenderOptions): Patch {
   };
 }
 
-/** The filters whose rules need the hardened inbound HTTP connection manager (header-auth's path rules and principal header). */
-export function needsPathHardening(filters: FilterInput[]): boolean {
-  return filters.some((f) => f.entry.name === "header-auth");
+/** The first filter whose profile says its rules need the hardened inbound HTTP connection manager (header-auth's path rules and principal header). */
+export function needsPathHardening(filters: FilterInput[]): FilterInput | undefined {
+  return filters.find((f) => f.profile.pathHardening);
 }
 
 /** path-hardening.ts's settings merged into the inbound HTTP connection manager (header-auth is inbound). */
@@ -105,17 +105,17 @@ export function pathHardeningPatch(): Patch {
  * The hardening alone, for WasmPlugin users (a WasmPlugin cannot carry HCM settings):
  * apply it with the WasmPlugins, or set the same through meshConfig (README there).
  */
-export function pathHardeningEnvoyFilter(o: RenderOptions): K8sDoc {
+export function pathHardeningEnvoyFilter(f: FilterInput, o: RenderOptions): K8sDoc {
   return {
     apiVersion: "networking.istio.io/v1alpha3",
     kind: "EnvoyFilter",
-    metadata: { name: "header-auth-path-hardening", namespace: o.namespace, labels: { ...PART_OF, "app.kubernetes.io/name": "header-auth" } },
+    metadata: { name: `${f.entry.name}-path-hardening`, namespace: o.namespace, labels: { ...PART_OF, "app.kubernetes.io/name": f.entry.name } },
     spec: { workloadSelector: { labels: { ...o.selector } }, configPatches: [pathHardeningPatch()] },
   };
 }
 
 /**
- * The hardening first when header-auth is among the filters; ECDS: every EXTENSION_CONFIG
+ * The hardening first when a filter's profile asks for it (header-auth); ECDS: every EXTENSION_CONFIG
  * (distinct resources only), then the HTTP_FILTER patches in chain order.
  */
 function patchesFor(filters: FilterInput[], o: RenderOptions, form: EnvoyFilterForm): Patch[] {
@@ -167,8 +167,9 @@ export const USER_VOLUME_NAME = "mesh-wasm-filters";
 /**
  * Pod-template annotations for the workload (a strategic-merge patch for
  * `kubectl patch deployment`): the local form needs the modules mounted (a
- * ConfigMap made from build/*.wasm); with stats on Istio ≥1.18 the proxy also
- * needs the label names as extraStatTags so its bootstrap extracts them.
+ * ConfigMap made from build/*.wasm); with a filter whose profile says
+ * istioStatTags (stats) on Istio ≥1.18 the proxy also needs the label names as
+ * extraStatTags so its bootstrap extracts them.
  */
 export function workloadAnnotations(filters: FilterInput[], o: RenderOptions, form: EnvoyFilterForm | "wasmplugin", statTags: string[]): Record<string, string> {
   const ann: Record<string, string> = {};
@@ -176,7 +177,7 @@ export function workloadAnnotations(filters: FilterInput[], o: RenderOptions, fo
     ann["sidecar.istio.io/userVolume"] = JSON.stringify([{ name: USER_VOLUME_NAME, configMap: { name: USER_VOLUME_NAME } }]);
     ann["sidecar.istio.io/userVolumeMount"] = JSON.stringify([{ name: USER_VOLUME_NAME, mountPath: o.sidecarWasmDir, readOnly: true }]);
   }
-  if (filters.some((f) => f.entry.name === "stats")) ann["sidecar.istio.io/extraStatTags"] = statTags.join(",");
+  if (filters.some((f) => f.profile.istioStatTags)) ann["sidecar.istio.io/extraStatTags"] = statTags.join(",");
   return ann;
 }
 

@@ -12,6 +12,7 @@ import { WASM_TYPE } from "../envoyfilter.ts";
 import { checkAsmFilterDeployment } from "./asm.ts";
 import { EnvoyProtos } from "./envoy-proto.ts";
 import { envoyFilterCel, IstioCrdSchemas, wasmPluginCel, type SchemaIssue } from "./istio.ts";
+import { kubernetesNameIssues } from "../k8s-names.ts";
 
 export { EnvoyProtos, IstioCrdSchemas, checkAsmFilterDeployment };
 
@@ -20,9 +21,9 @@ export interface Validators {
   protos: EnvoyProtos;
 }
 
-/** `projectRoot` is where node_modules is (Envoy's protos come from @grpc/grpc-js-xds). */
-export function loadValidators(projectRoot: string): Validators {
-  return { crds: new IstioCrdSchemas(), protos: EnvoyProtos.load(projectRoot) };
+/** Istio's CRD schemas and Envoy's protos (from @kubernetes-models/istio and @grpc/grpc-js-xds). */
+export function loadValidators(): Validators {
+  return { crds: new IstioCrdSchemas(), protos: EnvoyProtos.load() };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -80,6 +81,8 @@ export function validateDocument(doc: Record<string, unknown>, v: Validators): S
   } else {
     issues.push({ path: "/", message: `unexpected document kind ${String(kind)}` });
   }
+  // A Kubernetes resource: the API server's naming rules too (CRD schemas leave names to it).
+  if (kind !== undefined) issues.push(...kubernetesNameIssues(doc));
   return issues;
 }
 

@@ -7,10 +7,9 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { buildFilters } from "./build.ts";
 import { readArtifactFromLayout, packageFilters, pullArtifact, pushFilters, type LoadedArtifact } from "../../oci/index.ts";
-import { PROJECT_ROOT, type FilterBuild } from "../lib/project.ts";
+import { insideNodeModules, PACKAGE_ROOT, type FilterBuild } from "../lib/project.ts";
 import { readFiltersJson } from "../../oci/filters-json.ts";
 import { DEFAULTS, loadInputs, type RenderOptions } from "../../deploy/model.ts";
 import { wasmPlugins } from "../../deploy/wasmplugin.ts";
@@ -23,8 +22,7 @@ import { ENVOY_PIN } from "../../tools/pins.ts";
 import { CLIENT, SERVER, startBookinfoMesh } from "../demo/bookinfo-mesh.ts";
 import { reviewsApp, TRAFFIC } from "../demo/traffic.ts";
 import { describeExchange, formatTable } from "../demo/report.ts";
-
-export const summary = "the whole pipeline: build, package, load from OCI, run a two-sidecar mesh, print metrics and manifests";
+import { parseCommandArgs } from "../lib/usage.ts";
 
 const HELP = `Usage: mesh-filters demo [--engine host|envoy] [--registry HOST:PORT/NS [--plain-http]]
                          [--out DIR] [--skip-build] [--quiet-build]
@@ -45,8 +43,10 @@ Envoy it runs in the host (the in-process Proxy-Wasm host) and says so.
 --engine envoy|host  run the mesh in real Envoy (an error without Envoy) or in the host
 --registry           push the artifacts to that registry (oras, else skopeo) and load the
                      modules from the registry instead of the layout
---out DIR            put build/ and dist/ under DIR instead of the project
---skip-build         use the modules already in <out>/build (checked against its filters.json)`;
+--out DIR            put build/ and dist/ under DIR instead of the project (for an installed
+                     package the default is ./mesh-filters-demo: nothing is written into node_modules)
+--skip-build         use the modules already in <out>/build (checked against its filters.json)
+The demo runs the package's own built-in filters.`;
 
 const MESH_FILTERS = ["header-auth", "metadata-exchange", "stats"];
 
@@ -65,7 +65,7 @@ async function step<T>(n: number, title: string, fn: () => Promise<T> | T): Prom
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       registry: { type: "string" },
@@ -89,8 +89,8 @@ export async function run(argv: string[]): Promise<number> {
   const started = Date.now();
   const info = await picked.engine.info();
   console.log(`mesh-filters demo: the mesh runs in ${info.name === "envoy" ? `real Envoy ${info.version}` : `the host (${info.version})`}; ${picked.note}`);
-  const root = PROJECT_ROOT;
-  const work = path.resolve(values.out ?? root);
+  const root = PACKAGE_ROOT;
+  const work = path.resolve(values.out ?? (insideNodeModules(root) ? "mesh-filters-demo" : root));
   const buildDir = path.join(work, "build");
   const filtersJson = path.join(buildDir, "filters.json");
   const layoutDir = path.join(work, "dist", "oci");
@@ -103,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     })
     : await step(1, "Build the filters (AssemblyScript 0.17.14 -> wasm, validated, ABI-checked)", async () => {
     const results = await buildFilters({
+      root,
       outDir: buildDir,
       debug: false,
       progress: values["quiet-build"] ? undefined : (l) => console.log(`   ${l}`),
@@ -265,7 +266,7 @@ function builtFilters(filtersJson: string): FilterBuild[] {
     }
     const sha = createHash("sha256").update(bytes).digest("hex");
     if (sha !== e.sha256) throw new Error(`${file}: sha256 ${sha} differs from ${filtersJson} (${e.sha256}); rebuild without --skip-build`);
-    return { ...e, file: path.relative(PROJECT_ROOT, file) };
+    return { ...e, file: path.relative(PACKAGE_ROOT, file) };
   });
 }
 

@@ -8,15 +8,15 @@
 // (checked against its filters.json). Timeouts are what a loaded CI machine
 // needs, not what a quiet one takes.
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
 import { ENVOY_BIN, ENVOY_VERSION, envoySuite } from "../envoy/helpers.ts";
 import { registrySuite, startRegistry, type TestRegistry } from "../oci/helpers/registry.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
-const work = mkdtempSync(path.join(os.tmpdir(), "mesh-demo-"));
+const work = tempDir("mesh-demo");
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A full build and the whole demo; a run with --skip-build takes seconds. */
@@ -225,7 +225,7 @@ describe("mesh-filters demo failures", () => {
   });
 
   it("--skip-build without a build says so at step 1", () => {
-    const empty = mkdtempSync(path.join(work, "empty-"));
+    const empty = tempDir("demo-empty");
     const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin/mesh-filters.js"), "demo", "--out", empty, "--skip-build", "--engine", "host"], {
       cwd: PROJECT_ROOT, encoding: "utf8", timeout: 60_000,
     });

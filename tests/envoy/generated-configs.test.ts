@@ -14,8 +14,7 @@
 //   per file and context, all in one Envoy.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -30,6 +29,7 @@ import { RecordingUpstream } from "../../engine/envoy/upstream-server.ts";
 import type { HeaderList } from "../../engine/types.ts";
 import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
 import { ENVOY_BIN, envoySuite } from "./helpers.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
 const exec = promisify(execFile);
 const EXAMPLES = path.join(PROJECT_ROOT, "examples", "envoyfilter");
@@ -80,7 +80,7 @@ envoySuite("generated configuration: examples/envoyfilter/envoy/envoy.yaml", () 
   let port = 0;
   let config = "";
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "mesh-envoy-yaml-"));
+    dir = tempDir("mesh-envoy-yaml");
     await upstream.start();
     const { chain, options } = exampleModel({ envoyListenPort: 0, envoyAdminPort: 0, envoyBackend: { host: "127.0.0.1", port: upstream.port }, envoyWasmDir: BUILD });
     const started = await startEnvoyWith(dir, "envoy", envoyBootstrap(chain, options));
@@ -158,7 +158,7 @@ envoySuite("generated configuration: the EnvoyFilter forms (ECDS and local file)
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "mesh-envoyfilter-"));
+    dir = tempDir("mesh-envoyfilter");
     await upstream.start();
     const { chain, options } = exampleModel({ envoyListenPort: 0, envoyAdminPort: 0, envoyBackend: { host: "127.0.0.1", port: upstream.port }, envoyWasmDir: BUILD });
     const base = envoyBootstrap(chain, options) as { static_resources: { listeners: unknown[]; clusters: unknown[] } };

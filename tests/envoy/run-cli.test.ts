@@ -3,8 +3,7 @@
 // filter state and logs agree between the engines; properties Envoy cannot
 // produce, bad lines and a missing Envoy are clear errors with a non-zero exit.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,9 +11,10 @@ import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
 import { watToWasm } from "../../scripts/lib/validate-wasm.ts";
 import { builtModule, envoySuite, ENVOY_BIN } from "./helpers.ts";
 import { probeModule } from "./probe.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
 const exec = promisify(execFile);
-const dir = mkdtempSync(path.join(os.tmpdir(), "mesh-run-envoy-"));
+const dir = tempDir("mesh-run-envoy");
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -9,7 +9,7 @@ import { ISTIO_LABELS, STATS_TAGS } from "../../deploy/stats-tags.ts";
 import { HCM_PATH_HARDENING } from "../../deploy/path-hardening.ts";
 import { parseYamlDocs } from "../../deploy/validate/index.ts";
 import { ISTIO_BOOTSTRAP_STATS_TAGS } from "../fixtures/istio/bootstrap-stats-tags.ts";
-import { applyInsertBeforeRouter, docsOf, FIXTURE_ROOT, renderFixture, tempDir } from "./helpers.ts";
+import { applyInsertBeforeRouter, cliProject, docsOf, FIXTURE_ROOT, renderFixture, tempDir } from "./helpers.ts";
 
 const pushed = JSON.parse(readFileSync(path.join(FIXTURE_ROOT, "dist/pushed.json"), "utf8"));
 const digestHex = (name: string, variant = "wasm") => pushed.artifacts.find((a: any) => a.name === name && a.variant === variant).digest.slice(7);
@@ -250,7 +250,7 @@ describe("inputs", () => {
     const fj = JSON.parse(readFileSync(path.join(root, "build/filters.json"), "utf8"));
     fj.find((f: any) => f.name === "stats").rootIds = ["stats"];
     writeFileSync(path.join(root, "build/filters.json"), JSON.stringify(fj));
-    expect(() => loadInputs({ root })).toThrow(/SIDECAR_INBOUND attachment needs root id 'stats_inbound'/);
+    expect(() => loadInputs({ root })).toThrow(/stats\/deploy\.json: rootId\.inbound: 'stats_inbound' is not registered by the module \(it registers 'stats'\)/);
   });
 
   it("refuses a push of a different module than the one built", () => {
@@ -272,6 +272,7 @@ describe("inputs", () => {
 
 describe("mesh-filters manifests CLI", () => {
   afterEach(() => vi.restoreAllMocks());
+  const PROJECT = cliProject();
   const capture = () => {
     let out = "";
     vi.spyOn(process.stdout, "write").mockImplementation((s: any) => ((out += String(s)), true));
@@ -282,7 +283,7 @@ describe("mesh-filters manifests CLI", () => {
 
   it("prints the WasmPlugins as multi-document YAML by default, pinned with --digest", async () => {
     const out = capture();
-    const rc = await run(["--root", FIXTURE_ROOT, "--digest", "--namespace", "demo", "--selector", "app=httpbin", "--filters", "stats,header-auth,metadata-exchange"]);
+    const rc = await run(["--root", PROJECT, "--digest", "--namespace", "demo", "--selector", "app=httpbin", "--filters", "stats,header-auth,metadata-exchange"]);
     expect(rc).toBe(0);
     const docs = parseYamlDocs(out());
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(["WasmPlugin/header-auth", "WasmPlugin/metadata-exchange", "WasmPlugin/stats-inbound", "WasmPlugin/stats-outbound"]);
@@ -293,7 +294,7 @@ describe("mesh-filters manifests CLI", () => {
   it("writes one folder per platform with --out", async () => {
     const dir = tempDir();
     capture();
-    const rc = await run(["--root", FIXTURE_ROOT, "--image", "registry.example.com/x", "--tag", "1.2.3", "--namespace", "demo", "--selector", "app=httpbin,version=v1", "--istio", "1.24", "--out", dir]);
+    const rc = await run(["--root", PROJECT, "--image", "registry.example.com/x", "--tag", "1.2.3", "--namespace", "demo", "--selector", "app=httpbin,version=v1", "--istio", "1.24", "--out", dir]);
     expect(rc).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(["asm", "envoy", "envoyfilter-ecds", "envoyfilter-local", "wasmplugin"]);
     expect(readdirSync(path.join(dir, "wasmplugin")).sort()).toEqual(["add-header.yaml", "chain.yaml", "header-auth.yaml", "metadata-exchange.yaml", "path-hardening.yaml", "stats.yaml", "workload-patch.yaml"]);
@@ -303,23 +304,26 @@ describe("mesh-filters manifests CLI", () => {
     expect(readFileSync(path.join(dir, "envoyfilter-ecds/chain.yaml"), "utf8")).toContain("fail_open: true");
   });
 
-  it("validates what it renders before writing: a document Istio's CRD schema refuses fails the command and nothing is written", async () => {
+  it("checks Kubernetes names before writing: a namespace, Secret or selector Kubernetes refuses fails the command and nothing is written", async () => {
     capture();
     const dir = tempDir();
-    const args = ["--root", FIXTURE_ROOT, "--image", "registry.example.com/x", "--tag", "1.0.0", "--namespace", "demo", "--selector", "app=httpbin"];
-    await expect(run([...args, "--pull-secret", "s".repeat(300), "--out", dir])).rejects.toThrow(
-      /do not validate; nothing was written:\n(.*\n)*wasmplugin\/chain\.yaml \(WasmPlugin header-auth\): \/spec\/imagePullSecret: must NOT be longer than 253 characters/,
+    const args = ["--root", PROJECT, "--image", "registry.example.com/x", "--tag", "1.0.0", "--selector", "app=httpbin"];
+    await expect(run([...args, "--namespace", "Shop", "--out", dir])).rejects.toThrow(/--namespace 'Shop': not a Kubernetes namespace name/);
+    await expect(run([...args, "--namespace", "demo", "--pull-secret", "s".repeat(300), "--out", dir])).rejects.toThrow(
+      /do not validate; nothing was written:\n(.*\n)*wasmplugin\/chain\.yaml \(WasmPlugin header-auth\): \/spec\/imagePullSecret: must NOT be longer than 253 characters(.*\n)*.*Secret name 's+' must be at most 253 characters/,
     );
+    await expect(run([...args, "--namespace", "demo", "--pull-secret", "Registry_Creds", "--out", dir])).rejects.toThrow(/\/spec\/imagePullSecret: Secret name 'Registry_Creds' must be lower-case letters/);
+    await expect(run([...args, "--namespace", "demo", "--selector", "app=Bad Value", "--out", dir])).rejects.toThrow(/--selector: 'Bad Value' is not a valid label value/);
     expect(readdirSync(dir)).toEqual([]);
-    expect(await run([...args, "--out", dir])).toBe(0);
+    expect(await run([...args, "--namespace", "demo", "--out", dir])).toBe(0);
   });
 
   it("rejects missing or malformed options", async () => {
     capture();
-    await expect(run(["--root", FIXTURE_ROOT, "--image", "r.example.com/x", "--selector", "app=x"])).rejects.toThrow(/--namespace is required/);
-    await expect(run(["--root", FIXTURE_ROOT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app"])).rejects.toThrow(/key=value/);
-    await expect(run(["--root", FIXTURE_ROOT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app=x", "--istio", "latest"])).rejects.toThrow(/--istio/);
-    await expect(run(["--root", FIXTURE_ROOT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app=x", "--filters", "nope"])).rejects.toThrow(/unknown filter/);
-    await expect(run(["--root", FIXTURE_ROOT, "--namespace", "n", "--selector", "app=x", "--platform", "k8s"])).rejects.toThrow(/--image is required|--platform/);
+    await expect(run(["--root", PROJECT, "--image", "r.example.com/x", "--selector", "app=x"])).rejects.toThrow(/--namespace is required/);
+    await expect(run(["--root", PROJECT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app"])).rejects.toThrow(/key=value/);
+    await expect(run(["--root", PROJECT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app=x", "--istio", "latest"])).rejects.toThrow(/--istio/);
+    await expect(run(["--root", PROJECT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app=x", "--filters", "nope"])).rejects.toThrow(/unknown filter/);
+    await expect(run(["--root", PROJECT, "--namespace", "n", "--selector", "app=x", "--platform", "k8s"])).rejects.toThrow(/--image is required|--platform/);
   });
 });

@@ -15,7 +15,7 @@ import { docsOf, FIXTURE_ROOT, REPO_ROOT, renderFixture } from "./helpers.ts";
 
 let v: Validators;
 beforeAll(() => {
-  v = loadValidators(REPO_ROOT);
+  v = loadValidators();
 });
 
 const entries = readFiltersJson(path.join(FIXTURE_ROOT, "build/filters.json"));

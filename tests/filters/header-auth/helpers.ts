@@ -1,12 +1,12 @@
 // Shared setup for the header-auth suites: the built module (built on demand
 // without touching build/filters.json), the example configuration and its keys.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ProxyWasmHost, type Plugin, type HeaderList, type SendResult } from "../../../host/index.ts";
+import { tempDir } from "../../support/temp-dir.ts";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const WASM = path.join(ROOT, "build/header-auth.wasm");
@@ -21,7 +21,7 @@ export const sha256hex = (s: string | Uint8Array): string => createHash("sha256"
 /** Builds build/header-auth.wasm only when missing, into a temp dir, so filters.json stays as it is. */
 export function ensureBuilt(): void {
   if (existsSync(WASM)) return;
-  const out = mkdtempSync(path.join(tmpdir(), "header-auth-build-"));
+  const out = tempDir("header-auth-build");
   try {
     execFileSync(process.execPath, [path.join(ROOT, "bin/mesh-filters.js"), "build", "--filter", "header-auth", "--out", out, "--quiet"], { cwd: ROOT, stdio: "inherit" });
     for (const f of ["header-auth.wasm", "header-auth.debug.wasm"]) copyFileSync(path.join(out, f), path.join(ROOT, "build", f));
