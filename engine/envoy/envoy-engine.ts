@@ -161,8 +161,13 @@ export class EnvoyDeployment implements Deployment {
     const proxyHeader = plan.source ? proxyProtocolHeader(plan.source, plan.destination ?? { ip: "127.0.0.1", port: listener.port }) : undefined;
     this.upstream.expect(stream.upstream);
     let res: ClientResponse & { reset?: boolean };
+    const to = { port: listener.port, protocol: clientProtocol(stream, plan), proxyHeader };
+    // A stream Envoy's HTTP/2 codec refuses is only closed with its connection a second later:
+    // its access-log line tells at once, and the runner drops the connection itself.
+    const watch = to.protocol === "HTTP/2" ? first.watchUnanswered() : undefined;
+    void watch?.ended.then((ended) => { if (ended) this.client.dropHttp2(to); });
     try {
-      res = await this.client.send({ port: listener.port, protocol: clientProtocol(stream, plan), proxyHeader }, stream.request);
+      res = await this.client.send(to, stream.request);
     } catch (e) {
       // Envoy reset the stream (an HTTP/2 request its codec refuses, a module's proxy_close_stream):
       // a result like the host's reset one; the access log still says why.
@@ -172,6 +177,8 @@ export class EnvoyDeployment implements Deployment {
         throw e;
       }
       res = { status: 0, headers: [], body: Buffer.alloc(0), trailers: [], reset: true };
+    } finally {
+      watch?.cancel();
     }
     const windows = await Promise.all(this.proxies.map((p) => p.fence()));
     const received = this.upstream.take();

@@ -187,6 +187,30 @@ export class EnvoyProxy {
     }
   }
 
+  /**
+   * Resolves true once the proxy logged a stream that ended without a response (code 0: Envoy
+   * reset it), false when cancelled. Lines read on the way stay for the next fence. Envoy closes
+   * an HTTP/2 connection whose HEADERS it refuses only after delayed_close_timeout (1 s) and says
+   * nothing to the client before: this tells the runner at once.
+   */
+  watchUnanswered(): { ended: Promise<boolean>; cancel(): void } {
+    let cancelled = false;
+    let wake: (() => void) | undefined;
+    const ended = (async () => {
+      let checked = this.events.length;
+      while (!cancelled) {
+        parseLines(this.tail.readLines(), this.events);
+        for (; checked < this.events.length; checked++) {
+          const e = this.events[checked]!;
+          if (e.kind === "stream" && Number(e.fields.code ?? 0) === 0) return true;
+        }
+        await Promise.race([this.tail.changed(20), new Promise<void>((r) => (wake = r))]);
+      }
+      return false;
+    })();
+    return { ended, cancel: () => { cancelled = true; wake?.(); } };
+  }
+
   /** A request through the fence listener: once answered, the worker has handled everything before it. */
   private fenceRequest(id: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
