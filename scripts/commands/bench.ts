@@ -1,14 +1,13 @@
 // `mesh-filters bench`: per-request cost and memory of the references and every built filter
 // on the Envoy-faithful host. `--json` prints the contract object (docs/contracts.md).
 import os from "node:os";
-import { parseArgs } from "node:util";
 import { loadCases } from "../bench/cases.ts";
 import { prepare, measureAll, type BenchResult, type PreparedCase } from "../bench/measure.ts";
 import { checkTargets, formatTargets } from "../bench/targets.ts";
+import { findProject } from "../lib/project.ts";
+import { parseCommandArgs, UsageError } from "../lib/usage.ts";
 
-export const summary = "benchmark per-request cost and memory of the references and every built filter";
-
-const HELP = `Usage: mesh-filters bench [--json] [--requests N] [--runs R] [--case NAME]...
+const HELP = `Usage: mesh-filters bench [--json] [--requests N] [--runs R] [--case NAME]... [--root DIR]
 
 Measures, for the floor (do-nothing WAT), noop-lean (do-nothing filter on our assembly/ layer),
 noop-stock (the same on proxy-runtime's stock entry points), every filter in build/filters.json
@@ -34,22 +33,23 @@ function table(results: BenchResult[]): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       json: { type: "boolean", default: false },
       requests: { type: "string", default: "1000000" },
       runs: { type: "string", default: "5" },
       case: { type: "string", multiple: true },
+      root: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) { console.log(HELP); return 0; }
   const requests = Number(values.requests);
   const runs = Number(values.runs);
-  if (!Number.isInteger(requests) || requests < 1) throw new Error(`--requests must be a positive integer, got ${values.requests}`);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
-  const cases = await loadCases({ only: values.case });
+  if (!Number.isInteger(requests) || requests < 1) throw new UsageError(`--requests must be a positive integer, got ${values.requests}`, HELP);
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${values.runs}`, HELP);
+  const cases = await loadCases({ only: values.case, root: findProject({ root: values.root }).root });
   const prepared: PreparedCase[] = [];
   for (const c of cases) {
     if (!values.json) process.stderr.write(`bench: loading ${c.name}...\n`);

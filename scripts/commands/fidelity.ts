@@ -11,8 +11,6 @@ import { classify, summarize } from "../../fidelity/classify.ts";
 import { describeStream, observe, type Observed } from "../../fidelity/differential.ts";
 import { buildReport, formatReport } from "../../fidelity/report.ts";
 
-export const summary = "compare the host with real Envoy on the same streams: the fidelity table, exit 1 on an unexplained difference";
-
 const HELP = `Usage: mesh-filters fidelity [--json] [--streams N] [--seed S] [--only NAME]...
 
 Sends the same streams through the host and through real Envoy (ENVOY_BIN, PATH
