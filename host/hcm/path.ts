@@ -63,9 +63,15 @@ export function canonicalPath(path: string): string | null {
   return "/" + out.join("/");
 }
 
-/** Envoy's merge_slashes: runs of "/" become one. */
+/**
+ * Envoy's merge_slashes (PathUtil::mergeSlashes): the non-empty segments joined by "/",
+ * between the path's leading and trailing "/". So runs of "/" become one, except that a
+ * path of slashes only ("//", "///") becomes "//": the leading and the trailing one.
+ */
 export function mergeSlashes(path: string): string {
-  return path.replace(/\/{2,}/g, "/");
+  if (!path.includes("//")) return path;
+  const segments = path.split("/").filter((s) => s !== "");
+  return (path.startsWith("/") ? "/" : "") + segments.join("/") + (path.endsWith("/") ? "/" : "");
 }
 
 const ESCAPED_SLASH = /%2f|%5c/i;

@@ -140,6 +140,7 @@ function http1Checks(p: Parsed, hcm: Hcm): Rejection | null {
 
 /** RFC 3986 scheme: what Envoy's HTTP/2 codec accepts in :scheme. */
 const SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*$/;
+const HTTP_SCHEME = /^https?$/i;
 
 /**
  * The HTTP/2 codec's checks, header by header in wire order (each field checked as it is
@@ -158,6 +159,11 @@ function http2Checks(list: HeaderList, hcm: Hcm): Rejection | null {
   }
   const path = list.find(([k]) => k === ":path")?.[1] ?? "/";
   const method = list.find(([k]) => k === ":method")?.[1] ?? "GET";
+  // The codec checks the path's form for http and https only (as nghttp2's check_path_flags);
+  // with another scheme the request goes on, and the connection manager refuses a path
+  // without "/" (404 absolute_path_rejected; seen in Envoy 1.40.0 with `:scheme demo-key`).
+  const scheme = list.find(([k]) => k === ":scheme")?.[1] ?? "http";
+  if (!HTTP_SCHEME.test(scheme)) return null;
   if (!path.startsWith("/") && !(path === "*" && method === "OPTIONS")) return reset("http2.violation.of.messaging.rule");
   return null;
 }
