@@ -68,11 +68,20 @@ class Comparer {
     if (!Object.keys(host).length && !Object.keys(envoy).length) this.fields++;
   }
 
+  /**
+   * Line by line when both sides logged as many lines (a difference per line, keyed by its
+   * index, so that each is explained on its own); else the two lists as one difference.
+   */
   logs(field: string, host: LogEntry[], envoy: LogEntry[]): void {
-    this.fields++;
     const line = (l: LogEntry) => `[${l.level}] ${l.plugin}: ${l.message}`;
     const h = host.map(line), e = envoy.map(line);
-    if (JSON.stringify(h) !== JSON.stringify(e)) this.diffs.push({ field, host: h, envoy: e });
+    if (h.length !== e.length) {
+      this.fields++;
+      this.diffs.push({ field, host: h, envoy: e });
+      return;
+    }
+    if (!h.length) this.fields++;
+    for (let i = 0; i < h.length; i++) this.same(field, h[i], e[i], String(i));
   }
 
   hop(i: number, host: HopResult | undefined, envoy: HopResult | undefined): void {

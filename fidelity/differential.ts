@@ -1,10 +1,12 @@
-// One scenario through two engines: each stream is sent to Envoy, then to the
-// host (one deployment each, started once), both results normalized
-// (fidelity/normalize.ts) and compared field by field (fidelity/compare.ts);
+// One scenario through two engines: each stream is sent to Envoy and to the
+// host together (one deployment each, started once; the streams in order),
+// both results normalized (fidelity/normalize.ts) and compared field by field
+// (fidelity/compare.ts);
 // once every stream ran, each listed proxy's module metrics are compared too.
 // The differences are classified afterwards (fidelity/classify.ts).
 import type { Deployment, Engine, EngineInfo, Stream, StreamResult } from "../engine/types.ts";
 import { compareResults, type FieldDiff } from "./compare.ts";
+import { serviceTimeDigits } from "./kinds.ts";
 import { normalize } from "./normalize.ts";
 import { compareMetrics } from "./prometheus.ts";
 import type { Scenario } from "./scenario.ts";
@@ -21,6 +23,8 @@ export interface DiffContext {
   stream?: Stream;
   host?: StreamResult;
   envoy?: StreamResult;
+  /** For a metric: how many streams of the scenario got an x-envoy-upstream-service-time of another length from each engine. */
+  serviceTimeMismatches?: number;
 }
 
 export interface Observed {
@@ -44,15 +48,17 @@ export async function observe(s: Scenario, engines: Engines, progress?: (done: n
   try {
     host = await engines.host.start(s.topology);
     envoy = await engines.envoy.start(s.topology);
+    let serviceTimeMismatches = 0;
     const out: Observed = { scenario: s, engines: { host: host.engine, envoy: envoy.engine }, streams: 0, fields: 0, differences: [], ms: 0 };
     for (const [i, stream] of s.streams.entries()) {
-      let e: StreamResult;
-      try {
-        e = await envoy.send(stream);
-      } catch (err) {
-        throw new Error(`${s.name}: stream ${i} failed in Envoy: ${(err as Error).message}\nstream: ${describeStream(stream)}`);
-      }
-      const h = await host.send(stream);
+      // Both engines at once: Envoy works in its own process while the host runs in this one.
+      const [e, h] = await Promise.all([
+        envoy.send(stream).catch((err: Error) => {
+          throw new Error(`${s.name}: stream ${i} failed in Envoy: ${err.message}\nstream: ${describeStream(stream)}`);
+        }),
+        host.send(stream),
+      ]);
+      if (serviceTimeDigits(h.response.headers) !== serviceTimeDigits(e.response.headers)) serviceTimeMismatches++;
       const c = compareResults(normalize(h), normalize(e));
       out.streams++;
       out.fields += c.fields;
@@ -62,7 +68,7 @@ export async function observe(s: Scenario, engines: Engines, progress?: (done: n
     for (const proxy of s.metrics) {
       const m = compareMetrics(await host.prometheus(proxy), await envoy.prometheus(proxy), proxy);
       out.fields += m.fields;
-      for (const d of m.diffs) out.differences.push({ diff: { ...d, scenario: s.name, stream: null }, context: {} });
+      for (const d of m.diffs) out.differences.push({ diff: { ...d, scenario: s.name, stream: null }, context: { serviceTimeMismatches } });
     }
     out.ms = performance.now() - t0;
     return out;
