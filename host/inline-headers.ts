@@ -6,8 +6,9 @@
 // depends on the binary (core names plus those its extensions register); Envoy
 // prints them at startup ("request header map: 648 bytes: :authority,..."), and
 // these are the lists Envoy 1.40.0 (the pinned release) prints.
-// tests/fidelity/inline-headers.test.ts reads them off a real Envoy's log and
-// sends names twice to see them joined. Names not listed keep one entry per value.
+// tests/fidelity/inline-headers.test.ts reads them off a real Envoy's log; the
+// differential run sends names twice and compares what filters see
+// (fidelity/modules/visible.wat). Names not listed keep one entry per value.
 
 const list = (names: string) => new Set(names.split(","));
 

@@ -3,7 +3,8 @@
 // two-roots.ts (AssemblyScript on our layer: a local reply with a header and a
 // gRPC status, request header replacement, filter state, a response body
 // replaced after buffering, a counter, the second root), local-401.wat (a
-// local reply on every request), floor.wat (a module that does nothing),
+// local reply on every request), floor.wat (a module that does nothing; also
+// behind every printable character and %XX escape in a path),
 // hostile.wat (garbage pointers, a garbage malloc, a trap), and
 // fidelity/modules/metrics.wat (histogram samples around every
 // bucket boundary).
@@ -78,6 +79,15 @@ export async function conformanceScenarios(): Promise<Scenario[]> {
   for (const [mode, what] of [["p", "garbage pointers"], ["m", "a garbage malloc"], ["t", "a trap"]] as const) {
     out.push(scenario(`hostile.wat, ${what}`, { name: "hostile", module: hostile, configuration: mode }, common().slice(0, 3)));
   }
+  // Every printable ASCII character and every %XX escape inside a path, and the dot and slash
+  // forms around them, through a module that does nothing: what the connection manager's
+  // normalization (host/hcm/path.ts) makes of each, on the upstream's request line.
+  const paths: string[] = [];
+  for (let c = 0x21; c < 0x7f; c++) paths.push(`/a${String.fromCharCode(c)}b/c`);
+  for (let b = 0; b < 256; b++) paths.push(`/a%${b.toString(16).toUpperCase().padStart(2, "0")}b/c`, `/a%${b.toString(16).padStart(2, "0")}/c`);
+  paths.push("/", "//", "///", "/\\", "/a/./b", "/a/../b", "/../a", "/a/..", "/a/.", "/a//b//", "/a/%2e%2E/b", "/a/..;x/b", "/a/.;x", "/a?b//c/../d", "/a/%2F/b", "/%5C..%5Cb");
+  out.push(scenario("floor.wat, paths normalized", { name: "floor", module: await watModule(fixture("host/floor.wat")) },
+    paths.map((p) => ({ request: { headers: GET(p) }, upstream: { status: 200 } }))));
   const samples: number[] = [];
   for (const b of [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000]) {
     const n = Math.floor(b);

@@ -4,7 +4,8 @@
 // Chromium's URL path canonicalizer), then merge_slashes. Only the part before
 // the first "?" is touched. The rules below are what Envoy 1.40.0 does, read
 // byte by byte off a real Envoy: every printable ASCII character and every %XX
-// escape in a path (tests/fidelity/path-normalization.test.ts replays them).
+// escape in a path (the differential run's "floor.wat, paths normalized"
+// scenario, fidelity/scenarios/conformance.ts, replays them against Envoy).
 import type { Hcm } from "./options.ts";
 
 /** Characters the canonicalizer percent-encodes (uppercase hex); besides these only bytes outside 0x21-0x7e. */
