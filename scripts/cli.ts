@@ -27,7 +27,6 @@ export const COMMANDS: Record<string, CommandEntry> = {
   demo: { summary: "the whole pipeline: build, package, load from OCI, run a two-sidecar mesh, print metrics and manifests", load: () => import("./commands/demo.ts") },
   setup: { summary: "install the pinned Envoy and ORAS into .tools/ and the Debian packages the tests use, where missing", load: () => import("./commands/setup.ts") },
   doctor: { summary: "which external tools (Envoy, ORAS, registry, skopeo, ...) are found, their versions, and whether Envoy runs Wasm", load: () => import("./commands/doctor.ts") },
-  fidelity: { summary: "send the same streams through the host and real Envoy, compare every field, print the fidelity table (exit 1 on an unexplained difference)", load: () => import("./commands/fidelity.ts") },
 };
 
 export function usage(): string {

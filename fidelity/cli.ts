@@ -1,17 +1,19 @@
-// `mesh-filters fidelity`: the differential run. Every scenario of
+// `npm run fidelity`: the differential run. Every scenario of
 // fidelity/catalog.ts goes through the host and through real Envoy; the
 // results are compared field by field after the written-down normalization,
 // each difference is explained by a known kind or reported as unexplained,
 // and the table says how many of each. Exit 1 on any unexplained difference.
+// A tool of this repository (it drives the test suite's stream generator), so
+// it is not a `mesh-filters` command and not in the package's lib/.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createEngine } from "../../engine/index.ts";
-import { buildScenarios, DEFAULT_SEED, DEFAULT_STREAMS } from "../../fidelity/catalog.ts";
-import { classify, summarize } from "../../fidelity/classify.ts";
-import { describeStream, observe, type Observed } from "../../fidelity/differential.ts";
-import { buildReport, formatReport } from "../../fidelity/report.ts";
+import { createEngine } from "../engine/index.ts";
+import { buildScenarios, DEFAULT_SEED, DEFAULT_STREAMS } from "./catalog.ts";
+import { classify, summarize } from "./classify.ts";
+import { describeStream, observe, type Observed } from "./differential.ts";
+import { buildReport, formatReport } from "./report.ts";
 
-const HELP = `Usage: mesh-filters fidelity [--json] [--streams N] [--seed S] [--only NAME]...
+const HELP = `Usage: npm run fidelity -- [--json] [--streams N] [--seed S] [--only NAME]... [--dump FILE]
 
 Sends the same streams through the host and through real Envoy (ENVOY_BIN, PATH
 or .tools/bin; \`npm run setup\` installs it) and compares every field of the
@@ -45,20 +47,20 @@ export async function run(argv: string[]): Promise<number> {
       },
     }));
   } catch (e) {
-    console.error(`mesh-filters fidelity: ${(e as Error).message}\n\n${HELP}`);
+    console.error(`fidelity: ${(e as Error).message}\n\n${HELP}`);
     return 2;
   }
   if (values.help) { console.log(HELP); return 0; }
   const streams = values.streams === undefined ? DEFAULT_STREAMS : Number(values.streams);
   const seed = values.seed === undefined ? DEFAULT_SEED : Number(values.seed);
-  if (!Number.isInteger(streams) || streams < 1) { console.error(`mesh-filters fidelity: --streams must be a positive integer, not '${values.streams}'`); return 2; }
-  if (!Number.isInteger(seed) || seed < 0) { console.error(`mesh-filters fidelity: --seed must be a non-negative integer, not '${values.seed}'`); return 2; }
+  if (!Number.isInteger(streams) || streams < 1) { console.error(`fidelity: --streams must be a positive integer, not '${values.streams}'`); return 2; }
+  if (!Number.isInteger(seed) || seed < 0) { console.error(`fidelity: --seed must be a non-negative integer, not '${values.seed}'`); return 2; }
 
   const envoy = createEngine("envoy");
   const host = createEngine("host");
   const only = values.only ?? [];
   const scenarios = (await buildScenarios({ streams, seed })).filter((s) => !only.length || only.some((o) => s.name.includes(o) || s.group.includes(o)));
-  if (!scenarios.length) { console.error(`mesh-filters fidelity: no scenario matches ${only.join(", ")}`); return 2; }
+  if (!scenarios.length) { console.error(`fidelity: no scenario matches ${only.join(", ")}`); return 2; }
   const observed: Observed[] = [];
   for (const s of scenarios) {
     if (!values.json) process.stderr.write(`${s.name}: ${s.streams.length} streams ...`);
@@ -83,3 +85,8 @@ function dumpLines(observed: Observed[]): string {
   }
   return lines.join("\n") + "\n";
 }
+
+process.exitCode = await run(process.argv.slice(2)).catch((e: Error) => {
+  console.error(`fidelity: ${e.message}`);
+  return 1;
+});
