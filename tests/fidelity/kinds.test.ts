@@ -3,6 +3,8 @@
 // kind explains exactly that difference and nothing next to it — a kind that
 // explained too much would hide a real difference from the differential suite.
 // No Envoy needed: the Envoy side of each difference is written as it was seen.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { HostEngine } from "../../engine/host/host-engine.ts";
 import type { HeaderList, StreamResult } from "../../engine/types.ts";
@@ -13,6 +15,9 @@ import { metadataJson } from "../../fidelity/metadata-proto.ts";
 import { watModule } from "../../fidelity/modules.ts";
 import { ATTRIBUTES_MODULE } from "../../fidelity/scenarios/fuzz.ts";
 import { emptyTally } from "../../fidelity/scenario.ts";
+import { HEADER_RULES } from "../../fidelity/normalize.ts";
+import { WIRE_RULES } from "../../fidelity/sendable.ts";
+import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
 
 const diff = (d: Partial<Difference> & Pick<Difference, "field">): Difference => ({ scenario: "s", stream: 0, host: null, envoy: null, ...d });
 
@@ -39,6 +44,15 @@ describe("the known kinds", () => {
       expect(k.why.length, k.id).toBeGreaterThan(20);
       expect(k.pinnedBy, k.id).toBe(`tests/fidelity/kinds.test.ts › ${k.id}`);
     }
+  });
+
+  it("are each listed in host/README.md; the normalization and sendable rules in fidelity/README.md", () => {
+    const hostReadme = readFileSync(path.join(PROJECT_ROOT, "host/README.md"), "utf8");
+    const section = hostReadme.slice(hostReadme.indexOf("## Where the host differs from Envoy"));
+    for (const k of KINDS) expect(section, k.id).toContain(`\`${k.id}\``);
+    const fidelityReadme = readFileSync(path.join(PROJECT_ROOT, "fidelity/README.md"), "utf8");
+    for (const r of HEADER_RULES) expect(fidelityReadme, r.name).toContain(`\`${r.name}\``);
+    for (const r of Object.values(WIRE_RULES)) expect(fidelityReadme, r.id).toContain(`\`${r.id}\``);
   });
 
   it("leave anything else unexplained, and the summary counts it so", () => {
