@@ -6,7 +6,7 @@ import { FILTERS } from "./modules.ts";
 import type { Scenario } from "./scenario.ts";
 import { conformanceScenarios } from "./scenarios/conformance.ts";
 import { demoScenario } from "./scenarios/demo.ts";
-import { attributesScenario, fuzzScenario, visibleScenario } from "./scenarios/fuzz.ts";
+import { fuzzScenario, PRINTING_MODULES, printingScenario } from "./scenarios/fuzz.ts";
 import { peersScenario } from "./scenarios/peers.ts";
 
 export interface CatalogOptions {
@@ -23,8 +23,7 @@ export const DEFAULT_SEED = 0x66696465;
 export async function buildScenarios(o: CatalogOptions): Promise<Scenario[]> {
   const out: Scenario[] = [];
   for (const f of FILTERS) out.push(fuzzScenario(f, o.streams, o.seed));
-  out.push(await visibleScenario(o.streams, o.seed));
-  out.push(await attributesScenario(o.streams, o.seed));
+  for (const m of PRINTING_MODULES) out.push(await printingScenario(m, o.streams, o.seed));
   out.push(await demoScenario());
   out.push(peersScenario(Math.max(100, Math.floor(o.streams / 4)), o.seed));
   out.push(...(await conformanceScenarios()));

@@ -93,26 +93,22 @@ export function fuzzScenario(filter: FilterName, count: number, seed: number): S
   };
 }
 
-/** The fuzz streams through the module that logs every header and trailer it is handed. */
-export async function visibleScenario(count: number, seed: number): Promise<Scenario> {
-  const { streams, wire } = fuzzStreams(count, seed, "visible");
-  return {
-    name: "fuzz what a filter sees",
-    group: "conformance",
-    topology: { proxies: [fuzzProxy([{ name: "visible", module: await watModule(VISIBLE_MODULE) }], streams)], filterStateKeys: [...OUR_FILTER_STATE_KEYS] },
-    streams,
-    metrics: [],
-    wire,
-  };
-}
+/**
+ * The conformance modules that print what a filter is handed: every header and trailer
+ * (visible.wat), the attributes it reads at the end of a stream (attributes.wat).
+ */
+export const PRINTING_MODULES = [
+  { name: "visible", module: VISIBLE_MODULE, scenario: "fuzz what a filter sees" },
+  { name: "attributes", module: ATTRIBUTES_MODULE, scenario: "fuzz what a filter reads" },
+] as const;
 
-/** The fuzz streams through the module that logs the attributes a filter reads at the end of a stream. */
-export async function attributesScenario(count: number, seed: number): Promise<Scenario> {
-  const { streams, wire } = fuzzStreams(count, seed, "attributes");
+/** The fuzz streams through one of the printing modules. */
+export async function printingScenario(m: (typeof PRINTING_MODULES)[number], count: number, seed: number): Promise<Scenario> {
+  const { streams, wire } = fuzzStreams(count, seed, m.name);
   return {
-    name: "fuzz what a filter reads",
+    name: m.scenario,
     group: "conformance",
-    topology: { proxies: [fuzzProxy([{ name: "attributes", module: await watModule(ATTRIBUTES_MODULE) }], streams)], filterStateKeys: [...OUR_FILTER_STATE_KEYS] },
+    topology: { proxies: [fuzzProxy([{ name: m.name, module: await watModule(m.module) }], streams)], filterStateKeys: [...OUR_FILTER_STATE_KEYS] },
     streams,
     metrics: [],
     wire,
