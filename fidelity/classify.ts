@@ -1,6 +1,6 @@
 // Every observed difference gets the first known kind that explains it
 // (fidelity/kinds.ts), or none: unexplained. The summary per table row is what
-// `mesh-filters fidelity` prints and the differential suite asserts on.
+// `npm run fidelity` prints and the differential suite asserts on.
 import type { DiffContext, Difference, Observed } from "./differential.ts";
 import { KINDS, type DifferenceKind } from "./kinds.ts";
 import { mergeTally, emptyTally, type WireTally } from "./scenario.ts";
