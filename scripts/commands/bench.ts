@@ -1,14 +1,19 @@
 // `mesh-filters bench`: per-request cost and memory of the references and every built filter
-// on the Envoy-faithful host. `--json` prints the contract object (docs/contracts.md).
+// on the Envoy-faithful host, or in real Envoy (--engine envoy, scripts/bench/envoy/). `--json`
+// prints the contract object (docs/contracts.md).
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { loadCases } from "../bench/cases.ts";
 import { prepare, measureAll, type BenchResult, type PreparedCase } from "../bench/measure.ts";
 import { checkTargets, formatTargets } from "../bench/targets.ts";
+import { ENVOY_CASE_NAMES } from "../bench/envoy/cases.ts";
 
 export const summary = "benchmark per-request cost and memory of the references and every built filter";
 
-const HELP = `Usage: mesh-filters bench [--json] [--requests N] [--runs R] [--case NAME]...
+const HELP = `Usage: mesh-filters bench [--engine host|envoy] [--json] [--requests N] [--runs R] [--case NAME]...
+       mesh-filters bench --engine envoy [--connections C] [--soak N] ...
+
+--engine host (the default):
 
 Measures, for the floor (do-nothing WAT), noop-lean (do-nothing filter on our assembly/ layer),
 noop-stock (the same on proxy-runtime's stock entry points), every filter in build/filters.json
@@ -18,7 +23,21 @@ requests in all per case (default 1,000,000), their spread, wasm
 memory pages before and after the N requests (after warm-up), module bytes and VM start time;
 then the targets, judged as ratios within the run: noop-lean >= 10x cheaper than noop-stock and
 within 10x of the floor, each filter case cheaper than noop-stock, memory growth <= 1 page,
-each module < 32 KiB. The exit code does not depend on the targets (a busy machine is no bug).`;
+each module < 32 KiB. The exit code does not depend on the targets (a busy machine is no bug).
+
+--engine envoy: real Envoy (ENVOY_BIN, PATH or .tools/bin), one per case with --concurrency 1
+and a route Envoy answers itself, loaded by h2load (HTTP/1.1, C connections, default 4) on
+loopback. Cases: ${ENVOY_CASE_NAMES.join(", ")}
+(--case takes them with or without "envoy:"; the baseline always runs). Per case: Envoy's
+user+system CPU per request over the measured requests (median of R runs, default 5, taken in
+turns over N requests in all, default 200,000), the same minus envoy:baseline (median of the
+per-run differences), latency p50/p99, requests/s, resident memory after warm-up, module load
+time (time and CPU to /ready LIVE minus the baseline's) and module bytes. Then N requests
+(--soak, default 1,000,000; 0 skips it) through the chain for the memory-growth target, and
+the targets: header-auth against native api_key_auth (<= 2x), Lua (<= 1x) and the Go SDK
+(<= 0.5x); each filter of ours under noop-stock; the chain under 25 µs; memory with all our
+plugins <= 1.2x the baseline's; soak growth <= 1 MiB. Every response's status is checked;
+a wrong one stops the bench (exit 1). The Go-SDK peer is built with Go into build/bench/.`;
 
 export function machine(): string {
   const cpus = os.cpus();
@@ -33,22 +52,41 @@ function table(results: BenchResult[]): string {
   return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
 }
 
+function count(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got ${text}`);
+  return n;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
+      engine: { type: "string", default: "host" },
       json: { type: "boolean", default: false },
-      requests: { type: "string", default: "1000000" },
+      requests: { type: "string" },
+      connections: { type: "string" },
+      soak: { type: "string" },
       runs: { type: "string", default: "5" },
       case: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) { console.log(HELP); return 0; }
-  const requests = Number(values.requests);
-  const runs = Number(values.runs);
-  if (!Number.isInteger(requests) || requests < 1) throw new Error(`--requests must be a positive integer, got ${values.requests}`);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+  const engine = values.engine;
+  if (engine !== "host" && engine !== "envoy") throw new Error(`--engine must be host or envoy, got ${engine}`);
+  const requests = count("--requests", values.requests ?? (engine === "envoy" ? "200000" : "1000000"), 1);
+  const runs = count("--runs", values.runs, 1);
+  if (engine === "envoy") {
+    const { benchEnvoy } = await import("../bench/envoy/command.ts");
+    return benchEnvoy({
+      json: values.json, requests, runs, cases: values.case,
+      connections: count("--connections", values.connections ?? "4", 1), soak: count("--soak", values.soak ?? "1000000", 0),
+    });
+  }
+  for (const flag of ["connections", "soak"] as const) {
+    if (values[flag] !== undefined) throw new Error(`--${flag} applies to --engine envoy only`);
+  }
   const cases = await loadCases({ only: values.case });
   const prepared: PreparedCase[] = [];
   for (const c of cases) {
