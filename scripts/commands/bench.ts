@@ -27,9 +27,11 @@ each module < 32 KiB. The exit code does not depend on the targets (a busy machi
 
 --engine envoy: real Envoy (ENVOY_BIN, PATH or .tools/bin), one per case with --concurrency 1
 and a route Envoy answers itself, loaded by h2load (HTTP/1.1, C connections, default 4) on
-loopback. Cases: ${ENVOY_CASE_NAMES.join(", ")}
+loopback. Cases:
+  ${ENVOY_CASE_NAMES.slice(0, 6).join(", ")},
+  ${ENVOY_CASE_NAMES.slice(6).join(", ")}
 (--case takes them with or without "envoy:"; the baseline always runs). Per case: Envoy's
-user+system CPU per request over the measured requests (median of R runs, default 5, taken in
+user+system CPU per request over the measured requests (median of R runs, default 10, taken in
 turns over N requests in all, default 200,000), the same minus envoy:baseline (median of the
 per-run differences), latency p50/p99, requests/s, resident memory after warm-up, module load
 time (time and CPU to /ready LIVE minus the baseline's) and module bytes. Then N requests
@@ -67,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
       requests: { type: "string" },
       connections: { type: "string" },
       soak: { type: "string" },
-      runs: { type: "string", default: "5" },
+      runs: { type: "string" },
       case: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
@@ -76,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   const engine = values.engine;
   if (engine !== "host" && engine !== "envoy") throw new Error(`--engine must be host or envoy, got ${engine}`);
   const requests = count("--requests", values.requests ?? (engine === "envoy" ? "200000" : "1000000"), 1);
-  const runs = count("--runs", values.runs, 1);
+  const runs = count("--runs", values.runs ?? (engine === "envoy" ? "10" : "5"), 1);
   if (engine === "envoy") {
     const { benchEnvoy } = await import("../bench/envoy/command.ts");
     return benchEnvoy({

@@ -19,7 +19,7 @@ export function benchBootstrap(c: EnvoyBenchCase, moduleFile: (index: number) =>
   const httpFilters = c.filters.map((f, i) => f.kind === "envoy" ? f.httpFilter : inlineHttpFilter(`${f.name}-${i}`, wasmFilterTypedConfig({
     name: f.name,
     rootId: f.rootId,
-    vmId: "",
+    vmId: f.vmId ?? "",
     code: localFileCode(moduleFile(i)),
     configuration: f.configuration,
     failure: { failure_policy: "FAIL_CLOSED" },

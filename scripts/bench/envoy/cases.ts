@@ -34,7 +34,7 @@ export const DENIED_REQUEST: HeaderList = [...SIMPLE_REQUEST, [KEY_HEADER, "not-
 
 /** An HTTP filter of a case: a Proxy-Wasm module of ours or a peer's, or a filter built into Envoy. */
 export type CaseFilter =
-  | { kind: "wasm"; name: string; module: Uint8Array; rootId: string; configuration?: string }
+  | { kind: "wasm"; name: string; module: Uint8Array; rootId: string; configuration?: string; vmId?: string }
   | { kind: "envoy"; name: string; httpFilter: Record<string, unknown> };
 
 export interface EnvoyBenchCase {
@@ -58,10 +58,18 @@ export function caseName(n: string): string {
   return n.startsWith("envoy:") ? n : `envoy:${n}`;
 }
 
+/** Envoys measured for memory only (resident set after the same warm-up as the cases). */
+export interface MemoryProbes {
+  /** Every filter of ours in one Envoy (add-header, then the chain): the memory target. */
+  allOurs: EnvoyBenchCase;
+  /** As many do-nothing plugins (noop-lean, a VM each), to tell what any Wasm plugin costs in Envoy from what ours add. */
+  noops: EnvoyBenchCase;
+}
+
 export interface EnvoyCases {
   cases: EnvoyBenchCase[];
-  /** Every filter of ours in one Envoy (add-header, then the chain), for the memory target; when they are built. */
-  allOurs?: EnvoyBenchCase;
+  /** When our filters are built and measured. */
+  probes?: MemoryProbes;
   goVersion?: string;
 }
 
@@ -78,8 +86,8 @@ export async function loadEnvoyCases(opts: { only?: string[]; log?: (line: strin
   if (!builtFilters && ourNames.some((n) => !n.startsWith("noop-"))) {
     throw new Error("build/filters.json missing: run `npx mesh-filters build` first (the Envoy bench measures the built filters)");
   }
-  // add-header and chain are also what the memory probe loads.
-  const host = await loadCases({ only: [...new Set([...ourNames, ...(builtFilters ? ["add-header", "chain"] : [])])] });
+  // add-header, the chain and noop-lean are also what the memory probes load.
+  const host = await loadCases({ only: [...new Set([...ourNames, ...(builtFilters ? ["add-header", "chain", "noop-lean"] : [])])] });
   const hostCase = new Map(host.map((c) => [`envoy:${c.name}`, c]));
   const cases: EnvoyBenchCase[] = [];
   let goVersion: string | undefined;
@@ -109,9 +117,16 @@ export async function loadEnvoyCases(opts: { only?: string[]; log?: (line: strin
   }
   const addHeader = hostCase.get("envoy:add-header");
   const chain = hostCase.get(CHAIN);
-  const ours = !only || [...OUR_FILTER_CASES, CHAIN].some(want);
-  const allOurs = addHeader && chain && ours
-    ? { name: "envoy:all-ours", filters: [...addHeader.plugins, ...chain.plugins].map(wasm), request: BENCH_REQUEST, expectStatus: 200 }
-    : undefined;
-  return { cases, allOurs, goVersion };
+  const noop = hostCase.get("envoy:noop-lean");
+  let probes: MemoryProbes | undefined;
+  if (addHeader && chain && noop && (!only || [...OUR_FILTER_CASES, CHAIN].some(want))) {
+    const ours = [...addHeader.plugins, ...chain.plugins].map(wasm);
+    const noopFilter = { ...wasm(noop.plugins[0]!), configuration: "{}" };
+    probes = {
+      allOurs: { name: "envoy:all-ours", filters: ours, request: BENCH_REQUEST, expectStatus: 200 },
+      // One VM each, as distinct modules get: the same module under the same vm_id would share one.
+      noops: { name: "envoy:noop-plugins", filters: ours.map((_, i) => ({ ...noopFilter, vmId: `noop-${i}` })), request: BENCH_REQUEST, expectStatus: 200 },
+    };
+  }
+  return { cases, probes, goVersion };
 }

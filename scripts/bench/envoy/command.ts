@@ -23,6 +23,7 @@ export function envoyMachine(version: string): string {
   return `${cpus[0]?.model.trim() ?? "unknown CPU"} x${cpus.length}, ${os.platform()} ${os.arch()}, Envoy ${version} (--concurrency 1)`;
 }
 
+const mib = (b: number) => (b / 1048576).toFixed(1);
 const loadAverage = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
 function table(results: EnvoyCaseResult[]): string {
@@ -45,9 +46,9 @@ export async function benchEnvoy(a: EnvoyBenchArgs): Promise<number> {
   const h2 = await toolVersion("h2load", h2loadBin);
   const loadGenerator = `h2load ${h2.version ?? "(version unknown)"}, HTTP/1.1, ${a.connections} connections, 1 thread, loopback`;
   progress?.("compiling the do-nothing references, reading build/, building the Go-SDK peer");
-  const { cases, allOurs, goVersion } = await loadEnvoyCases({ only: a.cases, log: progress });
+  const { cases, probes, goVersion } = await loadEnvoyCases({ only: a.cases, log: progress });
   const loadAverageStart = loadAverage();
-  const run = await runEnvoyBench(cases, allOurs, {
+  const run = await runEnvoyBench(cases, probes, {
     envoyBin, h2loadBin, requests: a.requests, runs: a.runs, connections: a.connections, soak: a.soak, progress,
     keepWorkDir: process.env.MESH_FILTERS_KEEP_ENVOY === "1",
   });
@@ -66,7 +67,11 @@ export async function benchEnvoy(a: EnvoyBenchArgs): Promise<number> {
     console.log(`machine: ${machine}\nload generator: ${loadGenerator}\nload average (1, 5, 15 min): ${loadAverageStart.join(", ")} at the start, ${loadAverageEnd.join(", ")} at the end`);
     console.log(`${results[0]?.requests ?? 0} requests per case in ${a.runs} runs taken in turns; CPU is Envoy's user+system time, the median run; added is the median of per-run differences to ${"envoy:baseline"}\n`);
     console.log(table(run.results));
-    if (run.memory) console.log(`\nall our plugins (${run.memory.filters.join(", ")}) in one Envoy: ${(run.memory.allOursRssBytes / 1048576).toFixed(1)} MiB resident`);
+    if (run.memory) {
+      const m = run.memory;
+      console.log(`\nresident memory after warm-up: all our plugins (${m.filters.join(", ")}) in one Envoy ${mib(m.allOursRssBytes)} MiB, ` +
+        `${m.filters.length} do-nothing plugins ${mib(m.noopPluginsRssBytes)} MiB, no plugin ${mib(m.baselineRssBytes)} MiB`);
+    }
     if (run.soak) console.log(`soak: ${run.soak.requests} requests through ${run.soak.case}, resident ${run.soak.rssSamplesBytes.map((b) => (b / 1048576).toFixed(1)).join(" → ")} MiB`);
     console.log(`\ntargets (within this run):\n${formatTargets(targets)}`);
   }

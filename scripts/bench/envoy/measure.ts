@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { EnvoyProcess } from "../../../engine/envoy/process.ts";
-import { BASELINE, CHAIN, moduleBytes, type EnvoyBenchCase } from "./cases.ts";
+import { BASELINE, CHAIN, moduleBytes, type EnvoyBenchCase, type MemoryProbes } from "./cases.ts";
 import { benchBootstrap, BENCH_LISTENER } from "./bootstrap.ts";
 import { describeStatuses, h2load, type LoadRequest } from "./h2load.ts";
 import { commandName, cpuClock, cpuDelta, processCpuNs, residentBytes } from "./proc.ts";
@@ -75,6 +75,8 @@ export interface SoakResult {
 export interface MemoryProbe {
   /** One Envoy with every filter of ours loaded (add-header, header-auth, metadata-exchange, stats), after the same warm-up. */
   allOursRssBytes: number;
+  /** One Envoy with as many do-nothing plugins (a VM each): what any Wasm plugins cost there. */
+  noopPluginsRssBytes: number;
   baselineRssBytes: number;
   filters: string[];
 }
@@ -146,7 +148,7 @@ async function startEnvoy(c: EnvoyBenchCase, dir: string, bin: string): Promise<
   }
 }
 
-export async function runEnvoyBench(all: EnvoyBenchCase[], allOurs: EnvoyBenchCase | undefined, o: EnvoyBenchOptions): Promise<EnvoyBenchRun> {
+export async function runEnvoyBench(all: EnvoyBenchCase[], probes: MemoryProbes | undefined, o: EnvoyBenchOptions): Promise<EnvoyBenchRun> {
   const say = o.progress ?? (() => {});
   const work = mkdtempSync(path.join(os.tmpdir(), "mesh-bench-envoy-"));
   const running: Running[] = [];
@@ -155,12 +157,13 @@ export async function runEnvoyBench(all: EnvoyBenchCase[], allOurs: EnvoyBenchCa
   const load = (r: Running, headers = r.c.request): LoadRequest => ({ port: r.port, headers });
   try {
     // Started one after the other, so one's startup does not slow another's.
-    for (const [i, c] of [...all, ...(allOurs ? [allOurs] : [])].entries()) {
+    const probeCases = probes ? [probes.allOurs, probes.noops] : [];
+    for (const [i, c] of [...all, ...probeCases].entries()) {
       say(`starting Envoy for ${c.name}`);
       running.push(await startEnvoy(c, path.join(work, String(i)), o.envoyBin));
     }
-    const cases = running.filter((r) => r.c !== allOurs);
-    const probe = running.find((r) => r.c === allOurs);
+    const cases = running.filter((r) => !probeCases.includes(r.c));
+    const rssOf = (c: EnvoyBenchCase) => running.find((r) => r.c === c)!.rssBytes;
 
     // Sanity pass: the outcome each case promises, before any figure counts.
     const wrong: string[] = [];
@@ -254,7 +257,10 @@ export async function runEnvoyBench(all: EnvoyBenchCase[], allOurs: EnvoyBenchCa
         filters: r.c.filters.map((f) => f.name),
       };
     });
-    const memory = probe ? { allOursRssBytes: probe.rssBytes, baselineRssBytes: baseline.rssBytes, filters: probe.c.filters.map((f) => f.name) } : undefined;
+    const memory = probes ? {
+      allOursRssBytes: rssOf(probes.allOurs), noopPluginsRssBytes: rssOf(probes.noops), baselineRssBytes: baseline.rssBytes,
+      filters: probes.allOurs.filters.map((f) => f.name),
+    } : undefined;
     return { results, soak, memory, warmupRequests, cpuClock: clocks.size === 1 ? [...clocks][0]! : "mixed" };
   } finally {
     await Promise.allSettled(running.map((r) => r.envoy.stop()));

@@ -62,7 +62,8 @@ export function checkEnvoyTargets(results: EnvoyCaseResult[], memory?: MemoryPro
     checks.push({
       target: `Envoy's resident memory with all our plugins loaded at most ${MEMORY_RATIO}x the baseline's`,
       met: memory.allOursRssBytes <= MEMORY_RATIO * memory.baselineRssBytes,
-      detail: `${mib(memory.allOursRssBytes)} vs ${mib(memory.baselineRssBytes)}: ${r.toFixed(2)}x`,
+      detail: `${mib(memory.allOursRssBytes)} vs ${mib(memory.baselineRssBytes)}: ${r.toFixed(2)}x ` +
+        `(as many do-nothing plugins: ${(memory.noopPluginsRssBytes / memory.baselineRssBytes).toFixed(2)}x)`,
     });
   }
   if (soak) {
