@@ -11,7 +11,7 @@ import { ENVOY_CASE_NAMES } from "../bench/envoy/cases.ts";
 export const summary = "benchmark per-request cost and memory of the references and every built filter";
 
 const HELP = `Usage: mesh-filters bench [--engine host|envoy] [--json] [--requests N] [--runs R] [--case NAME]...
-       mesh-filters bench --engine envoy [--connections C] [--soak N] ...
+       mesh-filters bench --engine envoy [--connections C] [--soak N] [--explain] ...
 
 --engine host (the default):
 
@@ -39,7 +39,10 @@ time (time and CPU to /ready LIVE minus the baseline's) and module bytes. Then N
 the targets: header-auth against native api_key_auth (<= 2x), Lua (<= 1x) and the Go SDK
 (<= 0.5x); each filter of ours under noop-stock; the chain under 25 µs; memory with all our
 plugins <= 1.2x the baseline's; soak growth <= 1 MiB. Every response's status is checked;
-a wrong one stops the bench (exit 1). The Go-SDK peer is built with Go into build/bench/.`;
+a wrong one stops the bench (exit 1). The Go-SDK peer is built with Go into build/bench/.
+--explain adds synthetic modules to the same rounds to measure what Envoy charges per
+callback, host call and returned value, counts each of our cases' crossings per request in
+the host, and prints the estimate they give beside the measured added CPU.`;
 
 export function machine(): string {
   const cpus = os.cpus();
@@ -69,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
       requests: { type: "string" },
       connections: { type: "string" },
       soak: { type: "string" },
+      explain: { type: "boolean", default: false },
       runs: { type: "string" },
       case: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
@@ -84,11 +88,13 @@ export async function run(argv: string[]): Promise<number> {
     return benchEnvoy({
       json: values.json, requests, runs, cases: values.case,
       connections: count("--connections", values.connections ?? "4", 1), soak: count("--soak", values.soak ?? "1000000", 0),
+      explain: values.explain,
     });
   }
   for (const flag of ["connections", "soak"] as const) {
     if (values[flag] !== undefined) throw new Error(`--${flag} applies to --engine envoy only`);
   }
+  if (values.explain) throw new Error("--explain applies to --engine envoy only");
   const cases = await loadCases({ only: values.case });
   const prepared: PreparedCase[] = [];
   for (const c of cases) {
