@@ -4,10 +4,10 @@
 // module with all six per-stream callbacks or only two, and the same with 32
 // host calls of one kind per request); (2) how many crossings each of our
 // cases makes per request, counted in the host (host/), whose callbacks and
-// host calls follow Envoy's for these streams. A case's estimate is
-// fixed + callbacks x callback + host calls x host call + returned values x
-// (returned value - host call): Envoy calls the module's malloc for every value
-// it returns, one more crossing.
+// host calls follow Envoy's for these streams. A case's estimate is a
+// do-nothing stream per plugin + host calls x host call + returned values x (returned
+// value - host call) (+ callbacks beyond the do-nothing six): Envoy calls the
+// module's malloc for every value it returns, one more crossing.
 import { loadCases } from "../cases.ts";
 import { prepare } from "../measure.ts";
 import { BENCH_REQUEST, type EnvoyBenchCase } from "./cases.ts";
@@ -78,14 +78,15 @@ export async function callProbeCases(): Promise<EnvoyBenchCase[]> {
 }
 
 export interface CallCosts {
-  /** Envoy's per-stream cost of a Wasm filter whose module exports no per-stream callback but the two it must. */
-  fixedNs: number;
-  /** One call from Envoy into the module (a callback that returns at once). */
+  /** What a do-nothing module receiving Envoy's six per-stream callbacks adds per stream. */
+  streamNs: number;
+  /** One more callback: the do-nothing module with six callbacks against one with two, per callback (small; often below the noise). */
   callbackNs: number;
   /** One host call that returns no value (proxy_get_header_map_size). */
   hostCallNs: number;
   /** One host call returning a value: proxy_get_header_map_value, with Envoy's call of the module's malloc. */
   returnedValueNs: number;
+  /** proxy_get_property of request.path (a value returned). */
   propertyNs: number;
   metricNs: number;
 }
@@ -95,11 +96,9 @@ export function callCosts(results: EnvoyCaseResult[]): CallCosts | undefined {
   const floor = a("floor"), two = a("floor-2-callbacks");
   const size = a(`header-size-x${K}`), value = a(`header-value-x${K}`), property = a(`property-x${K}`), metric = a(`metric-x${K}`);
   if ([floor, two, size, value, property, metric].some((x) => x === undefined)) return undefined;
-  // floor exports 6 per-stream callbacks (context_create included), floor-2 exports 2.
-  const callbackNs = (floor! - two!) / 4;
   const per = (x: number) => round((x - floor!) / K);
   return {
-    fixedNs: round(two! - 2 * callbackNs), callbackNs: round(callbackNs),
+    streamNs: round(floor!), callbackNs: round((floor! - two!) / 4),
     hostCallNs: per(size!), returnedValueNs: per(value!), propertyNs: per(property!), metricNs: per(metric!),
   };
 }
@@ -153,9 +152,11 @@ export async function countCalls(names: string[]): Promise<CaseCalls[]> {
   }
 }
 
+/** A do-nothing stream per plugin, plus callbacks beyond their six, host calls, and one more crossing per returned value. */
 export function estimateNs(c: CaseCalls, k: CallCosts): number {
-  const plainCallbacks = c.callbacks - c.returnedValues;
-  return round(k.fixedNs + plainCallbacks * k.callbackNs + c.hostCalls * k.hostCallNs + c.returnedValues * (k.returnedValueNs - k.hostCallNs));
+  const streams = c.perRequest["module:proxy_on_context_create"] ?? 1;
+  const extraCallbacks = Math.max(0, c.callbacks - c.returnedValues - 6 * streams);
+  return round(streams * k.streamNs + extraCallbacks * k.callbackNs + c.hostCalls * k.hostCallNs + c.returnedValues * (k.returnedValueNs - k.hostCallNs));
 }
 
 function round(n: number): number { return Math.round(n * 10) / 10; }
