@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { HeaderList } from "../../../host/index.ts";
 import { PROJECT_ROOT } from "../../lib/project.ts";
+import { buildFilters } from "../../commands/build.ts";
 import { loadCases, PEER_HEADERS, SIMPLE_REQUEST, type BenchPlugin } from "../cases.ts";
 import { buildGoSdkPeer } from "./go-sdk.ts";
 import { goSdkConfiguration, KEY_HEADER, luaApiKey, nativeApiKeyAuth } from "./peers.ts";
@@ -82,9 +83,12 @@ export async function loadEnvoyCases(opts: { only?: string[]; log?: (line: strin
   }
   const want = (n: string) => !only || only.has(n);
   const ourNames = ENVOY_CASE_NAMES.filter((n) => want(n) && n !== BASELINE && !Object.values(PEERS).includes(n as never)).map((n) => n.slice("envoy:".length));
-  const builtFilters = existsSync(path.join(PROJECT_ROOT, "build/filters.json"));
+  let builtFilters = existsSync(path.join(PROJECT_ROOT, "build/filters.json"));
   if (!builtFilters && ourNames.some((n) => !n.startsWith("noop-"))) {
-    throw new Error("build/filters.json missing: run `npx mesh-filters build` first (the Envoy bench measures the built filters)");
+    // A fresh clone: build them as `mesh-filters build` does (the bench measures the built modules).
+    opts.log?.("build/filters.json missing: building the filters first");
+    await buildFilters({ outDir: path.join(PROJECT_ROOT, "build"), debug: false, progress: opts.log });
+    builtFilters = true;
   }
   // add-header, the chain and noop-lean are also what the memory probes load.
   const host = await loadCases({ only: [...new Set([...ourNames, ...(builtFilters ? ["add-header", "chain", "noop-lean"] : [])])] });
