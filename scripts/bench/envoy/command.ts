@@ -34,7 +34,7 @@ function table(results: EnvoyCaseResult[]): string {
   const rows = results.map((r) => [
     r.name, r.cpuNsPerRequest.toFixed(0), r.addedCpuNsPerRequest.toFixed(0), r.spreadPercent.toFixed(1), String(r.p50Us), String(r.p99Us),
     r.rps.toFixed(0), (r.rssBytes / 1048576).toFixed(1), String(r.moduleBytes), r.loadMs.toFixed(0), r.loadCpuMs.toFixed(0),
-    `${r.outcome}${r.badKeyStatus !== undefined ? ` (bad key ${r.badKeyStatus})` : ""}`,
+    `${r.outcome}${r.badKeyStatus !== undefined ? ` (unknown key ${r.badKeyStatus})` : ""}`,
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");
