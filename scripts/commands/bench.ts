@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { loadCases } from "../bench/cases.ts";
 import { prepare, measureAll, type BenchResult, type PreparedCase } from "../bench/measure.ts";
 import { checkTargets, formatTargets } from "../bench/targets.ts";
-import { ENVOY_CASE_NAMES } from "../bench/envoy/cases.ts";
+import { ENVOY_CASE_NAMES } from "../bench/envoy/names.ts";
 
 export const summary = "benchmark per-request cost and memory of the references and every built filter";
 

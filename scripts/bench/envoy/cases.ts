@@ -15,20 +15,8 @@ import { PROJECT_ROOT } from "../../lib/project.ts";
 import { buildFilters } from "../../commands/build.ts";
 import { loadCases, PEER_HEADERS, SIMPLE_REQUEST, type BenchPlugin } from "../cases.ts";
 import { buildGoSdkPeer } from "./go-sdk.ts";
+import { BASELINE, CHAIN, ENVOY_CASE_NAMES, HEADER_AUTH_ALLOWED, OUR_FILTER_CASES, PEERS } from "./names.ts";
 import { goSdkConfiguration, KEY_HEADER, luaApiKey, nativeApiKeyAuth } from "./peers.ts";
-
-export const BASELINE = "envoy:baseline";
-export const NOOP_STOCK = "envoy:noop-stock";
-export const CHAIN = "envoy:chain";
-export const HEADER_AUTH_ALLOWED = "envoy:header-auth-allowed";
-export const PEERS = { native: "envoy:native-api-key-auth", lua: "envoy:lua-api-key", goSdk: "envoy:go-sdk-api-key" } as const;
-/** Filters of ours measured one by one (the chain is their sum, judged on its own). */
-export const OUR_FILTER_CASES = ["envoy:add-header", HEADER_AUTH_ALLOWED, "envoy:header-auth-denied", "envoy:metadata-exchange", "envoy:stats"];
-
-/** Every case, in the order the runs take them. */
-export const ENVOY_CASE_NAMES = [
-  BASELINE, NOOP_STOCK, "envoy:noop-lean", ...OUR_FILTER_CASES, CHAIN, PEERS.native, PEERS.lua, PEERS.goSdk,
-] as const;
 
 export const BENCH_REQUEST: HeaderList = [...SIMPLE_REQUEST, [KEY_HEADER, "demo-reporting-key"], ...PEER_HEADERS];
 export const DENIED_REQUEST: HeaderList = [...SIMPLE_REQUEST, [KEY_HEADER, "not-a-configured-key"], ...PEER_HEADERS];

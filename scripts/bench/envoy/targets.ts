@@ -4,7 +4,7 @@
 // as inequalities (a <= k*b), not ratios, so that a peer whose added cost is
 // near zero or below the noise still gets a verdict.
 import type { TargetCheck } from "../targets.ts";
-import { CHAIN, HEADER_AUTH_ALLOWED, NOOP_STOCK, OUR_FILTER_CASES, PEERS } from "./cases.ts";
+import { CHAIN, HEADER_AUTH_ALLOWED, NOOP_STOCK, OUR_FILTER_CASES, PEERS } from "./names.ts";
 import type { EnvoyCaseResult, MemoryProbe, SoakResult } from "./measure.ts";
 
 export const CHAIN_BUDGET_NS = 25_000;
