@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["tests/**/*.test.ts"],
+    // filters/<name>/<name>.test.ts: the tests `mesh-filters new` writes next to a filter.
+    include: ["tests/**/*.test.ts", "filters/**/*.test.ts"],
     reporters: ["default", "./tests/summary-reporter.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -15,6 +15,7 @@ export { HeaderPair, Headers, serializePairs, deserializePairs } from "./runtime
 export {
   stream_context, HeaderStreamManipulator,
   getHeaderBytes, addHeaderBytes, replaceHeaderBytes, removeHeaderBytes, getHeaderPairs, setHeaderPairs,
+  removeHeaderRaw, borrowHeaderPairs, borrowedSize, releaseHeaderPairs,
   getHeaderMapSize, get_header_map_value, add_header_map_value, add_header_map_value_string,
   replace_header_map_value, replace_header_map_value_string, remove_header_map_value,
   remove_header_map_value_string, get_header_map_size,
@@ -31,3 +32,7 @@ export {
   proxy_set_effective_context, done,
 } from "./runtime/stream-control";
 export { get_shared_data, set_shared_data, SharedData } from "./runtime/shared-data";
+export { get_current_time_nanoseconds, set_tick_period_milliseconds } from "./runtime/time";
+export {
+  register_shared_queue, resolve_shared_queue, enqueue_shared_queue, dequeue_shared_queue, SharedQueueResult, DequeueSharedQueueResult,
+} from "./runtime/queues";

@@ -271,14 +271,38 @@ function pushUtf8(out: ByteBuffer, cp: u32): void {
   while (n-- > 0) out.pushByte(0x80 | ((cp >> (6 * n)) & 0x3F));
 }
 
-/** A short, log-safe rendering of a string for error messages. */
-export function quoteForMessage(s: string): string {
+/**
+ * Whether code unit `c` (at `i` of `s`, read up to `end`) must be escaped in a log line: C0 and C1
+ * controls, DEL, the quote and backslash, line and paragraph separators, bidi
+ * overrides and isolates, the BOM, and surrogates that are not part of a pair.
+ */
+function unsafeInLog(s: string, i: i32, end: i32, c: u32): bool {
+  if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x27 || c == 0x5C) return true;
+  if (c < 0x2028) return false;
+  if (c <= 0x202E || (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF) return true;
+  if (c >= 0xD800 && c <= 0xDBFF) {
+    let next = i + 1 < end ? <u32>s.charCodeAt(i + 1) : 0;
+    return next < 0xDC00 || next > 0xDFFF;
+  }
+  if (c >= 0xDC00 && c <= 0xDFFF) {
+    let prev = i > 0 ? <u32>s.charCodeAt(i - 1) : 0;
+    return prev < 0xD800 || prev > 0xDBFF;
+  }
+  return false;
+}
+
+/**
+ * A short, log-safe rendering of a string (configuration or client data) for
+ * log lines: quoted, every character unsafeInLog() names as \uXXXX, cut at
+ * `maxChars` code units with "..." after.
+ */
+export function quoteForMessage(s: string, maxChars: i32 = 64): string {
   let out = "'";
   let n = s.length;
-  let limit = n > 64 ? 64 : n;
+  let limit = n > maxChars ? maxChars : n;
   for (let i = 0; i < limit; i++) {
     let c = <u32>s.charCodeAt(i);
-    if (c < 0x20 || c == 0x7F || c == 0x27 || c == 0x5C) {
+    if (unsafeInLog(s, i, limit, c)) {
       out += "\\u" + hex4(c);
     } else {
       out += String.fromCharCode(c);

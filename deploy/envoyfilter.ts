@@ -7,11 +7,14 @@
 //   mounted into the sidecar (sidecar.istio.io/userVolume{,Mount}).
 // Every filter goes INSERT_BEFORE the router; patches are applied in order (and
 // EnvoyFilters by ascending priority), so header-auth, metadata-exchange, stats
-// end up in that order right before the router.
+// end up in that order right before the router. An EnvoyFilter holding
+// header-auth also MERGEs the path and header hardening of path-hardening.ts
+// into the inbound HTTP connection manager (Istio's default, pathNormalization
+// BASE, neither merges slashes nor handles escaped slashes or underscores).
 import { attachmentName, PART_OF, usesFailurePolicy, type Attachment, type Context, type FilterInput, type RenderOptions } from "./model.ts";
+import { HCM_PATH_HARDENING } from "./path-hardening.ts";
 import { istioImage, type K8sDoc } from "./wasmplugin.ts";
-
-import { HCM, ROUTER, WASM_TYPE, localFileCode, wasmFilterTypedConfig } from "./envoy-config.ts";
+import { HCM, HCM_TYPE, ROUTER, WASM_TYPE, localFileCode, wasmFilterTypedConfig } from "./envoy-config.ts";
 
 export { WASM_TYPE, STRING_VALUE_TYPE, HCM, ROUTER, V8 } from "./envoy-config.ts";
 
@@ -84,9 +87,40 @@ function localPatch(f: FilterInput, a: Attachment, o: RenderOptions): Patch {
   };
 }
 
-/** ECDS: every EXTENSION_CONFIG first (distinct resources only), then the HTTP_FILTER patches in chain order. */
+/** The first filter whose profile says its rules need the hardened inbound HTTP connection manager (header-auth's path rules and principal header). */
+export function needsPathHardening(filters: FilterInput[]): FilterInput | undefined {
+  return filters.find((f) => f.profile.pathHardening);
+}
+
+/** path-hardening.ts's settings merged into the inbound HTTP connection manager (header-auth is inbound). */
+export function pathHardeningPatch(): Patch {
+  return {
+    applyTo: "NETWORK_FILTER",
+    match: { context: "SIDECAR_INBOUND", listener: { filterChain: { filter: { name: HCM } } } },
+    patch: { operation: "MERGE", value: { name: HCM, typed_config: { "@type": HCM_TYPE, ...HCM_PATH_HARDENING } } },
+  };
+}
+
+/**
+ * The hardening alone, for WasmPlugin users (a WasmPlugin cannot carry HCM settings):
+ * apply it with the WasmPlugins, or set the same through meshConfig (README there).
+ */
+export function pathHardeningEnvoyFilter(f: FilterInput, o: RenderOptions): K8sDoc {
+  return {
+    apiVersion: "networking.istio.io/v1alpha3",
+    kind: "EnvoyFilter",
+    metadata: { name: `${f.entry.name}-path-hardening`, namespace: o.namespace, labels: { ...PART_OF, "app.kubernetes.io/name": f.entry.name } },
+    spec: { workloadSelector: { labels: { ...o.selector } }, configPatches: [pathHardeningPatch()] },
+  };
+}
+
+/**
+ * The hardening first when a filter's profile asks for it (header-auth); ECDS: every EXTENSION_CONFIG
+ * (distinct resources only), then the HTTP_FILTER patches in chain order.
+ */
 function patchesFor(filters: FilterInput[], o: RenderOptions, form: EnvoyFilterForm): Patch[] {
   const out: Patch[] = [];
+  if (needsPathHardening(filters)) out.push(pathHardeningPatch());
   if (form === "ecds") {
     const seen = new Set<string>();
     for (const f of filters) {
@@ -133,8 +167,9 @@ export const USER_VOLUME_NAME = "mesh-wasm-filters";
 /**
  * Pod-template annotations for the workload (a strategic-merge patch for
  * `kubectl patch deployment`): the local form needs the modules mounted (a
- * ConfigMap made from build/*.wasm); with stats on Istio ≥1.18 the proxy also
- * needs the label names as extraStatTags so its bootstrap extracts them.
+ * ConfigMap made from build/*.wasm); with a filter whose profile says
+ * istioStatTags (stats) on Istio ≥1.18 the proxy also needs the label names as
+ * extraStatTags so its bootstrap extracts them.
  */
 export function workloadAnnotations(filters: FilterInput[], o: RenderOptions, form: EnvoyFilterForm | "wasmplugin", statTags: string[]): Record<string, string> {
   const ann: Record<string, string> = {};
@@ -142,7 +177,7 @@ export function workloadAnnotations(filters: FilterInput[], o: RenderOptions, fo
     ann["sidecar.istio.io/userVolume"] = JSON.stringify([{ name: USER_VOLUME_NAME, configMap: { name: USER_VOLUME_NAME } }]);
     ann["sidecar.istio.io/userVolumeMount"] = JSON.stringify([{ name: USER_VOLUME_NAME, mountPath: o.sidecarWasmDir, readOnly: true }]);
   }
-  if (filters.some((f) => f.entry.name === "stats")) ann["sidecar.istio.io/extraStatTags"] = statTags.join(",");
+  if (filters.some((f) => f.profile.istioStatTags)) ann["sidecar.istio.io/extraStatTags"] = statTags.join(",");
   return ann;
 }
 

@@ -1,72 +1,15 @@
 // What the manifest generators share: the inputs (build/filters.json, each
-// filter's example-config.json, dist/pushed.json), the per-filter deployment
-// profile (where in the chain, which direction, which root id, how it fails)
-// and the options of `mesh-filters manifests`.
+// filter's plugin configuration and deploy profile, dist/pushed.json) and the
+// options of `mesh-filters manifests`.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { readFiltersJson, type FilterEntry } from "../oci/filters-json.ts";
+import { atLeast, ISTIO_GATES } from "./istio-versions.ts";
+import { labelValueProblem, qualifiedNameProblem } from "./k8s-names.ts";
+import { readProfile, type Attachment, type Profile } from "./profile.ts";
 
-export type Context = "SIDECAR_INBOUND" | "SIDECAR_OUTBOUND";
-export type Phase = "UNSPECIFIED_PHASE" | "AUTHN" | "AUTHZ" | "STATS";
-
-/** One place a filter is inserted: a direction and the root id serving it. */
-export interface Attachment {
-  context: Context;
-  rootId: string;
-  /** "" when the filter has one attachment per direction with the same root id; "inbound"/"outbound" when the root id differs by direction. */
-  suffix: string;
-}
-
-export interface Profile {
-  /** Position in the chain: lower runs first (all before the router). */
-  order: number;
-  phase: Phase;
-  /** WasmPlugin priority: higher runs first within a phase. */
-  priority: number;
-  failOpen: boolean;
-  attachments: Attachment[];
-  /** Member of the header-auth → metadata-exchange → stats pipeline rendered "together". */
-  pipeline: boolean;
-}
-
-/**
- * Deployment profile per filter. header-auth authenticates (AUTHN phase,
- * inbound, fails closed: a broken authenticator must not let requests through).
- * metadata-exchange and stats are telemetry (STATS phase, both directions,
- * fail open); metadata-exchange has the higher priority so it runs before
- * stats, which reads the peer metadata it stores. stats uses the Istio-style
- * root ids per direction as Istio did (telemetryv2_1.13.yaml): stats_inbound on
- * SIDECAR_INBOUND, stats_outbound on SIDECAR_OUTBOUND.
- */
-export function profileFor(f: FilterEntry): Profile {
-  switch (f.name) {
-    case "header-auth":
-      return { order: 10, phase: "AUTHN", priority: 10, failOpen: false, pipeline: true, attachments: [{ context: "SIDECAR_INBOUND", rootId: "header_auth", suffix: "" }] };
-    case "metadata-exchange":
-      return {
-        order: 20, phase: "STATS", priority: 20, failOpen: true, pipeline: true,
-        attachments: [
-          { context: "SIDECAR_INBOUND", rootId: "metadata_exchange", suffix: "" },
-          { context: "SIDECAR_OUTBOUND", rootId: "metadata_exchange", suffix: "" },
-        ],
-      };
-    case "stats":
-      return {
-        order: 30, phase: "STATS", priority: 10, failOpen: true, pipeline: true,
-        attachments: [
-          { context: "SIDECAR_INBOUND", rootId: "stats_inbound", suffix: "inbound" },
-          { context: "SIDECAR_OUTBOUND", rootId: "stats_outbound", suffix: "outbound" },
-        ],
-      };
-    case "add-header":
-      // The starter: response decoration, harmless to skip on failure; no phase
-      // (Istio puts it at the end of the chain, right before the router).
-      return { order: 40, phase: "UNSPECIFIED_PHASE", priority: 0, failOpen: true, pipeline: false, attachments: [{ context: "SIDECAR_INBOUND", rootId: "add_header", suffix: "" }] };
-    default:
-      // Unknown filters: inbound, default root id, Envoy's default (fail closed).
-      return { order: 100, phase: "UNSPECIFIED_PHASE", priority: 0, failOpen: false, pipeline: false, attachments: [{ context: "SIDECAR_INBOUND", rootId: f.rootIds[0] ?? "", suffix: "" }] };
-  }
-}
+export type { Attachment, Context, Phase, Profile } from "./profile.ts";
+export { parseIstioVersion } from "./istio-versions.ts";
 
 export interface PushedDigest {
   digest: string; // sha256:<hex>
@@ -77,8 +20,10 @@ export interface PushedDigest {
 export interface FilterInput {
   entry: FilterEntry;
   profile: Profile;
-  /** Parsed example-config.json (a JSON object). */
+  /** The plugin configuration (a JSON object): the one given for deployment, else example-config.json. */
   config: Record<string, unknown>;
+  /** Where `config` came from: a file, or `<deploy file>: configs.<name>` for an inline one. */
+  configSource: string;
   /** Compact JSON of `config`: the exact bytes proxy_on_configure receives. */
   configJson: string;
   /** Manifest digests per variant from dist/pushed.json (with --digest). */
@@ -125,45 +70,58 @@ export function parseSelector(s: string): Record<string, string> {
     const k = part.slice(0, eq).trim();
     const v = part.slice(eq + 1).trim();
     if (k.includes("*") || v.includes("*")) throw new Error(`--selector: wildcards are not allowed ('${part}')`);
-    if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k)) throw new Error(`--selector: '${k}' is not a valid label key`);
-    if (!/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/.test(v)) throw new Error(`--selector: '${v}' is not a valid label value`);
+    const kp = qualifiedNameProblem(k);
+    if (kp) throw new Error(`--selector: '${k}' is not a valid label key: ${kp}`);
+    const vp = labelValueProblem(v);
+    if (vp) throw new Error(`--selector: '${v}' is not a valid label value: it ${vp}`);
     out[k] = v;
   }
   if (Object.keys(out).length === 0) throw new Error("--selector: at least one key=value is required");
   return out;
 }
 
-/** "1.26" / "1.24.3" → [1, 26]. */
-export function parseIstioVersion(v: string): [number, number] {
-  const m = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:-.*)?$/.exec(v.trim());
-  if (!m) throw new Error(`--istio: expected a version like 1.26, got '${v}'`);
-  return [Number(m[1]), Number(m[2])];
-}
-
 /** PluginConfig.failure_policy exists from Envoy ≈1.33 = Istio 1.25 (facts §10); older proxies need fail_open. */
 export function usesFailurePolicy(istio: string): boolean {
-  const [maj, min] = parseIstioVersion(istio);
-  return maj > 1 || (maj === 1 && min >= 25);
+  return atLeast(istio, ISTIO_GATES.failurePolicy);
 }
 
 export function sortFilters<T extends { entry: FilterEntry; profile: Profile }>(list: T[]): T[] {
   return [...list].sort((a, b) => a.profile.order - b.profile.order || a.entry.name.localeCompare(b.entry.name));
 }
 
-export function readExampleConfig(filtersDir: string, name: string): { config: Record<string, unknown>; configJson: string } {
-  const file = path.join(filtersDir, name, "example-config.json");
-  if (!existsSync(file)) throw new Error(`${file} not found: every filter needs an example-config.json (docs/contracts.md)`);
+/** A plugin configuration: a JSON object (WasmPlugin.pluginConfig is a google.protobuf.Struct). */
+export function checkConfigObject(config: unknown, where: string): Record<string, unknown> {
+  if (config === null || typeof config !== "object" || Array.isArray(config)) {
+    throw new Error(`${where}: must be a JSON object (WasmPlugin.pluginConfig is a google.protobuf.Struct)`);
+  }
+  return config as Record<string, unknown>;
+}
+
+export function readConfigFile(file: string): { config: Record<string, unknown>; configJson: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : (err as Error).message}`);
+  }
   let config: unknown;
   try {
-    config = JSON.parse(readFileSync(file, "utf8"));
+    config = JSON.parse(text);
   } catch (err) {
     throw new Error(`${file}: ${(err as Error).message}`);
   }
-  if (config === null || typeof config !== "object" || Array.isArray(config)) {
-    throw new Error(`${file}: must be a JSON object (WasmPlugin.pluginConfig is a google.protobuf.Struct)`);
-  }
-  return { config: config as Record<string, unknown>, configJson: JSON.stringify(config) };
+  const checked = checkConfigObject(config, file);
+  return { config: checked, configJson: JSON.stringify(checked) };
 }
+
+export function readExampleConfig(filtersDir: string, name: string): { config: Record<string, unknown>; configJson: string } {
+  const file = path.join(filtersDir, name, "example-config.json");
+  if (!existsSync(file)) throw new Error(`${file} not found: every filter needs an example-config.json (docs/contracts.md)`);
+  return readConfigFile(file);
+}
+
+/** A filter's plugin configuration for deployment: a file, or an object given inline (in a deploy file). */
+export type ConfigSource = { file: string } | { inline: unknown; where: string };
 
 export interface PushedJsonFile {
   registry: string;
@@ -196,6 +154,8 @@ export interface LoadOptions {
   /** Already-read pushed data (the examples' fixed reference); wins over pushedJson. */
   pushed?: PushedJsonFile;
   only?: string[];
+  /** The configuration to deploy per filter; a filter not named here deploys its example-config.json. */
+  configs?: Record<string, ConfigSource>;
 }
 
 /**
@@ -204,24 +164,40 @@ export interface LoadOptions {
  * be the module that was built (same module sha256 and root ids), else its
  * digest would pin a module nobody built from this tree.
  */
-export function loadInputs(o: LoadOptions): { filters: FilterInput[]; pushed?: PushedJsonFile } {
+export function loadInputs(o: LoadOptions): { filters: FilterInput[]; pushed?: PushedJsonFile; examplesUsed: string[] } {
   const filtersJson = path.resolve(o.root, o.filtersJson ?? "build/filters.json");
   const filtersDir = path.resolve(o.root, o.filtersDir ?? "filters");
-  let entries = readFiltersJson(filtersJson);
+  const built = readFiltersJson(filtersJson);
+  // A configuration for a filter that is not built is a typo; one for a built filter left out by `only` is not.
+  const unknownConfigs = Object.keys(o.configs ?? {}).filter((n) => !built.some((e) => e.name === n));
+  if (unknownConfigs.length) {
+    throw new Error(`a configuration is given for ${unknownConfigs.map((n) => `'${n}'`).join(", ")}, which is not a built filter (${filtersJson} lists ${built.map((e) => e.name).join(", ")})`);
+  }
+  let entries = built;
   if (o.only?.length) {
     const unknown = o.only.filter((n) => !entries.some((e) => e.name === n));
     if (unknown.length) throw new Error(`unknown filter(s) ${unknown.join(", ")}; ${filtersJson} lists ${entries.map((e) => e.name).join(", ")}`);
     entries = entries.filter((e) => o.only!.includes(e.name));
   }
   const pushed = o.pushed ?? (o.pushedJson ? readPushedJson(path.resolve(o.root, o.pushedJson)) : undefined);
+  const examplesUsed: string[] = [];
   const filters = entries.map((entry): FilterInput => {
-    const profile = profileFor(entry);
-    for (const a of profile.attachments) {
-      if (!entry.rootIds.includes(a.rootId)) {
-        throw new Error(`${entry.name}: the ${a.context} attachment needs root id '${a.rootId}', but the module registers ${JSON.stringify(entry.rootIds)} (${filtersJson})`);
-      }
+    // The profile is checked against the root ids the built module registers.
+    const profile = readProfile(filtersDir, entry.name, entry.rootIds);
+    const source = o.configs?.[entry.name];
+    let config: Record<string, unknown>, configJson: string, configSource: string;
+    if (source === undefined) {
+      ({ config, configJson } = readExampleConfig(filtersDir, entry.name));
+      configSource = path.join(filtersDir, entry.name, "example-config.json");
+      examplesUsed.push(entry.name);
+    } else if ("file" in source) {
+      ({ config, configJson } = readConfigFile(source.file));
+      configSource = source.file;
+    } else {
+      config = checkConfigObject(source.inline, source.where);
+      configJson = JSON.stringify(config);
+      configSource = source.where;
     }
-    const { config, configJson } = readExampleConfig(filtersDir, entry.name);
     const digests: FilterInput["digests"] = {};
     if (pushed) {
       for (const a of pushed.artifacts.filter((x) => x.name === entry.name)) {
@@ -231,9 +207,9 @@ export function loadInputs(o: LoadOptions): { filters: FilterInput[]; pushed?: P
       }
       if (!digests.wasm && !digests.compat) throw new Error(`${entry.name}: not in ${o.pushedJson ?? "the pushed artifacts"} (push it, or leave it out with --filters)`);
     }
-    return { entry, profile, config, configJson, digests };
+    return { entry, profile, config, configJson, configSource, digests };
   });
-  return { filters: sortFilters(filters), pushed };
+  return { filters: sortFilters(filters), pushed, examplesUsed };
 }
 
 /** `<image>/<name>`, the repository of one filter. */

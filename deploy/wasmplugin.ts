@@ -1,9 +1,11 @@
 // Istio WasmPlugin (extensions.istio.io/v1alpha1), one per filter and
-// direction-specific root id. Order comes from phase + priority (facts §11):
-// header-auth in AUTHN; metadata-exchange and stats in STATS with
-// metadata-exchange's higher priority running first. istiod translates
-// failStrategy into PluginConfig.failure_policy (proxies ≥1.25) or fail_open
-// (older), so the resource is the same for every Istio version.
+// direction-specific root id. Order comes from phase + priority (facts §11),
+// as each filter's deploy.json sets them. istiod translates failStrategy into
+// PluginConfig.failure_policy (proxies ≥1.25) or fail_open (older). Fields
+// newer than the --istio version are left out (deploy/istio-versions.ts):
+// match before 1.16 (then a one-direction filter cannot be a WasmPlugin),
+// failStrategy before 1.19 (the plugin fails closed), type before 1.20.
+import { atLeast, ISTIO_GATES } from "./istio-versions.ts";
 import { attachmentName, PART_OF, repository, variantTag, type Attachment, type FilterInput, type RenderOptions } from "./model.ts";
 
 export interface K8sDoc {
@@ -28,13 +30,31 @@ export function istioImage(f: FilterInput, o: RenderOptions): { url: string; sha
   return d ? { url, sha256: d.digest.slice("sha256:".length) } : { url };
 }
 
+const version = (gate: readonly [number, number]) => gate.join(".");
+
+/** What the WasmPlugin form loses at this Istio version, per filter (for the files' headers and stderr). */
+export function wasmPluginNotes(filters: FilterInput[], o: RenderOptions): string[] {
+  const notes: string[] = [];
+  const open = filters.filter((f) => f.profile.failOpen).map((f) => f.entry.name);
+  if (open.length && !atLeast(o.istio, ISTIO_GATES.failStrategy)) {
+    notes.push(`Istio ${o.istio} has no WasmPlugin failStrategy (${version(ISTIO_GATES.failStrategy)}+): ${open.join(", ")} fail closed here, not open; the EnvoyFilter forms keep fail_open.`);
+  }
+  return notes;
+}
+
 export function wasmPlugins(f: FilterInput, o: RenderOptions): K8sDoc[] {
   const { url, sha256 } = istioImage(f, o);
+  const hasMatch = atLeast(o.istio, ISTIO_GATES.match);
   // One resource per distinct root id: metadata-exchange (same root id both
   // ways) is one CLIENT_AND_SERVER plugin; stats is two.
   const groups = new Map<string, Attachment[]>();
   for (const a of f.profile.attachments) groups.set(a.rootId, [...(groups.get(a.rootId) ?? []), a]);
   return [...groups.entries()].map(([rootId, atts]) => {
+    const mode = matchMode(atts);
+    if (!hasMatch && mode !== "CLIENT_AND_SERVER") {
+      throw new Error(`${f.entry.name}: a WasmPlugin before Istio ${version(ISTIO_GATES.match)} has no match and applies to both directions, ` +
+        `but ${f.profile.source} limits root id '${rootId}' to ${mode === "SERVER" ? "inbound" : "outbound"}; for Istio ${o.istio} use --platform envoyfilter-ecds or envoyfilter-local`);
+    }
     const spec: Record<string, unknown> = { selector: { matchLabels: { ...o.selector } }, url };
     if (sha256) spec.sha256 = sha256;
     spec.imagePullPolicy = o.imagePullPolicy ?? "IfNotPresent";
@@ -43,9 +63,9 @@ export function wasmPlugins(f: FilterInput, o: RenderOptions): K8sDoc[] {
     spec.pluginConfig = f.config;
     spec.phase = f.profile.phase;
     spec.priority = f.profile.priority;
-    spec.failStrategy = f.profile.failOpen ? "FAIL_OPEN" : "FAIL_CLOSE";
-    spec.type = "HTTP";
-    spec.match = [{ mode: matchMode(atts) }];
+    if (atLeast(o.istio, ISTIO_GATES.failStrategy)) spec.failStrategy = f.profile.failOpen ? "FAIL_OPEN" : "FAIL_CLOSE";
+    if (atLeast(o.istio, ISTIO_GATES.type)) spec.type = "HTTP";
+    if (hasMatch) spec.match = [{ mode }];
     return {
       apiVersion: "extensions.istio.io/v1alpha1",
       kind: "WasmPlugin",

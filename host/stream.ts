@@ -250,9 +250,15 @@ export class HttpStream implements StreamHooks {
     return b ? [{ t: "d", data: b, eos: false }] : [];
   }
 
-  /** cpp-host CHECK_FAIL_HTTP: fail-open continues, fail-closed sends 503 wasm_fail_stream. */
-  private failed(pass: Pass, pos: number, ev: Ev, plugin: PluginRuntime, ctx: StreamContext): void {
-    if (plugin.failOpen || ctx.failureReplySent) return this.forward(pass, pos, [ev]);
+  /**
+   * The VM failed while this stream was on it (a slot with a context was
+   * created on a live VM). Envoy 1.40 answers such a stream 503
+   * wasm_fail_stream whatever the failure policy — fail open too
+   * (tests/envoy/failures.test.ts); the policy decides only the later streams
+   * (fail open: no filter, see the constructor; fail closed: 503).
+   */
+  private failed(pass: Pass, pos: number, ev: Ev, _plugin: PluginRuntime, ctx: StreamContext): void {
+    if (ctx.failureReplySent) return this.forward(pass, pos, [ev]);
     ctx.failureReplySent = true;
     this.pendingLocal ??= { idx: pass.order[pos]!, reply: failReply() };
   }

@@ -284,8 +284,9 @@ export class Vm {
     // Every plugin on this VM shares its fate.
     for (const p of this.roots.keys()) p.traps.push(rec);
     if (this.roots.size === 0 && plugin) plugin.traps.push(rec);
-    this.services.log({ level: "critical", plugin: rec.plugin, message: rec.message }, "critical");
-    this.loadLogs?.push({ level: "critical", message: rec.message });
+    // Envoy logs the failure at error (wasm_vm.cc), without a plugin prefix.
+    this.services.log({ level: "error", plugin: rec.plugin, message: rec.message }, "error");
+    this.loadLogs?.push({ level: "error", message: rec.message });
   }
 }
 

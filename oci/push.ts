@@ -4,8 +4,12 @@
 // everywhere else (tools/locate.ts: env variable, PATH, .tools/bin). Both copy
 // the layout's manifest bytes unchanged, so the pushed digest is the packaged one.
 // Each push is confirmed by reading the tag back over the registry API before
-// it counts; dist/pushed.json is written only when every push succeeded.
-import { mkdirSync, writeFileSync } from "node:fs";
+// it counts; dist/pushed.json is written only when every push succeeded, and
+// keeps the entries of earlier pushes to the same registry and tag (pushing one
+// filter does not drop the others). A tag that already named another digest
+// is moved, as `oras push` and `docker push` move it, with a warning: tags are
+// mutable, digests are what deployments pin.
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { layoutTag, registryTag, VARIANTS, type Variant } from "./media-types.ts";
 import { packageFilters, type PackageOptions } from "./package.ts";
@@ -13,6 +17,7 @@ import { parseRegistryPrefix } from "./reference.ts";
 import { writeTempAuthFile, type Credentials, type TempAuthFile } from "./auth.ts";
 import { RegistryClient } from "./registry-client.ts";
 import { runTool, shellQuote } from "./tools.ts";
+import { readPushedJson } from "./pushed-json.ts";
 import { locateTool, TOOL_ENV } from "../tools/locate.ts";
 
 export type PushTool = "oras" | "skopeo";
@@ -53,8 +58,17 @@ export interface PushedJson {
   artifacts: PushedArtifact[];
 }
 
+export interface MovedTag {
+  reference: string;
+  /** The digest the tag named before this push. */
+  previous: string;
+  digest: string;
+}
+
 export interface PushResult extends PushedJson {
   tool: PushTool;
+  /** Tags that named another digest before this push (each also logged as a warning). */
+  moved?: MovedTag[];
   /** The binary that ran (undefined for a dry run without the tool). */
   toolPath?: string;
   /** The commands run (or, with dryRun, that would run). */
@@ -136,6 +150,7 @@ export async function pushFilters(opts: PushOptions): Promise<PushResult> {
   let temp: TempAuthFile | undefined;
   const commands: string[][] = [];
   const pushed: PushedArtifact[] = [];
+  const moved: MovedTag[] = [];
   try {
     if (opts.dryRun) {
       const authFile = opts.credentials ? AUTH_FILE_PLACEHOLDER : opts.authFile;
@@ -158,6 +173,12 @@ export async function pushFilters(opts: PushOptions): Promise<PushResult> {
     const done = () => (pushed.length ? ` Pushed before the failure: ${pushed.map((p) => p.reference).join(", ")}.` : " Nothing was pushed.");
 
     for (const p of plan) {
+      // What the tag names now, to say so when the push moves it (a read failure only skips the warning).
+      const previous = await client.resolve(p.repository, p.rtag).catch(() => undefined);
+      if (previous && previous !== p.a.manifestDigest) {
+        moved.push({ reference: p.reference, previous, digest: p.a.manifestDigest });
+        log(`warning: ${p.reference} named ${previous}; this push moves it to ${p.a.manifestDigest} (manifests pinned to the old digest keep the old module)`);
+      }
       const argv = pushCommand(tool, layoutArg, layoutTag(p.a.name, p.a.variant), p.reference, { plainHttp: opts.plainHttp, authFile });
       commands.push(argv);
       // argv[0] stays the tool's name in `commands`; the binary that runs is the one located.
@@ -184,9 +205,34 @@ export async function pushFilters(opts: PushOptions): Promise<PushResult> {
     temp?.dispose();
   }
 
-  const out: PushedJson = { registry, tag, artifacts: pushed };
   const pushedJson = path.resolve(root, opts.pushedJson ?? "dist/pushed.json");
+  const out: PushedJson = { registry, tag, artifacts: mergePushed(pushedJson, registry, tag, pushed, log) };
   mkdirSync(path.dirname(pushedJson), { recursive: true });
   writeFileSync(pushedJson, JSON.stringify(out, null, 2) + "\n");
-  return { ...out, tool, toolPath: chosen!.bin, commands, pushedJson };
+  return { ...out, tool, toolPath: chosen!.bin, commands, pushedJson, moved };
+}
+
+/**
+ * The artifacts pushed.json records after this push: an earlier record of the
+ * same registry and tag keeps its other entries (in place; a re-pushed
+ * filter's entry is replaced); a record of another registry or tag is replaced.
+ */
+function mergePushed(file: string, registry: string, tag: string, pushed: PushedArtifact[], log: (l: string) => void): PushedArtifact[] {
+  if (!existsSync(file)) return pushed;
+  let previous: PushedJson;
+  try {
+    previous = readPushedJson(file);
+  } catch (err) {
+    log(`warning: ${file} is unreadable (${(err as Error).message}); writing a new one`);
+    return pushed;
+  }
+  if (previous.registry !== registry || previous.tag !== tag) {
+    log(`note: ${file} recorded ${previous.registry} tag ${previous.tag}; it now records ${registry} tag ${tag}`);
+    return pushed;
+  }
+  const key = (a: PushedArtifact) => `${a.name}\u0000${a.variant}`;
+  const fresh = new Map(pushed.map((a) => [key(a), a]));
+  const merged = previous.artifacts.map((a) => fresh.get(key(a)) ?? a);
+  for (const a of pushed) if (!previous.artifacts.some((p) => key(p) === key(a))) merged.push(a);
+  return merged;
 }

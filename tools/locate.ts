@@ -2,14 +2,30 @@
 // project's own .tools/bin (what `npm run setup` installs). One lookup for
 // every command and test, so they all agree on which binary runs.
 import { accessSync, constants, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { ORAS_PIN } from "./pins.ts";
+import { findProjectIfAny, insideNodeModules, PACKAGE_ROOT } from "../scripts/lib/project.ts";
 
 export type ToolName = "envoy" | "oras" | "skopeo" | "docker-registry" | "h2load" | "wrk" | "go" | "python3";
 
-/** The folder setup installs into (git-ignored). */
-export const TOOLS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".tools");
+/**
+ * The folder setup installs into (git-ignored): the checkout's .tools when run
+ * from a checkout; when installed as a package (nothing is written into
+ * node_modules), the .tools folder of the project around the working directory,
+ * else the user's cache folder.
+ */
+export function defaultToolsDir(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
+  if (!insideNodeModules(PACKAGE_ROOT)) return path.join(PACKAGE_ROOT, ".tools");
+  let project: string | undefined;
+  try {
+    project = findProjectIfAny({ cwd })?.root;
+  } catch { /* an unreadable project file: the cache folder */ }
+  if (project) return path.join(project, ".tools");
+  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "mesh-wasm-filters", "tools");
+}
+
+export const TOOLS_DIR = defaultToolsDir();
 
 /**
  * MESH_FILTERS_TOOLS_DIR moves the project folder elsewhere (one set of tools

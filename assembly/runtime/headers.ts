@@ -26,6 +26,43 @@ export function removeHeaderBytes(map: HeaderMapTypeValues, key: ArrayBuffer): W
   return imports.proxy_remove_header_map_value(map, changetype<usize>(key), key.byteLength);
 }
 
+/** Removes every value of the `len`-byte name at `ptr` (a name read from a pairs block, say). */
+export function removeHeaderRaw(map: HeaderMapTypeValues, ptr: usize, len: i32): WasmResultValues {
+  return imports.proxy_remove_header_map_value(map, ptr, len);
+}
+
+/**
+ * The whole map as the host serializes it (u32 count, count × (u32 name length,
+ * u32 value length), then each name and value followed by a NUL), read in place:
+ * the host's block, not a copy. Returns its address (0 when the host has none)
+ * and leaves its size in `borrowedSize()`; the caller hands it back with
+ * `releaseHeaderPairs()` before the callback returns.
+ */
+export function borrowHeaderPairs(map: HeaderMapTypeValues): usize {
+  resetSlots();
+  const ok = imports.proxy_get_header_map_pairs(map, dataSlot(), sizeSlot()) == WasmResultValues.Ok;
+  const ptr = load<u32>(dataSlot()) as usize;
+  borrowed = ok ? <i32>load<u32>(sizeSlot()) : 0;
+  resetSlots();
+  if (!ok) {
+    if (ptr != 0) heap.free(ptr);
+    return 0;
+  }
+  return ptr;
+}
+
+let borrowed: i32 = 0;
+
+/** Size of the block the last borrowHeaderPairs() returned. */
+export function borrowedSize(): i32 {
+  return borrowed;
+}
+
+/** Frees a block borrowHeaderPairs() returned. */
+export function releaseHeaderPairs(ptr: usize): void {
+  if (ptr != 0) heap.free(ptr);
+}
+
 export function getHeaderPairs(map: HeaderMapTypeValues): Headers {
   resetSlots();
   if (imports.proxy_get_header_map_pairs(map, dataSlot(), sizeSlot()) != WasmResultValues.Ok) return [];

@@ -14,6 +14,7 @@
 // allow_on_headers_stop_iteration (9) (envoy 1cfc0d5a, 2024-10 and 2025-07);
 // exactly those are accepted as known newer fields and checked by hand.
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import protobuf from "protobufjs";
 
@@ -47,9 +48,15 @@ const WRAPPERS: Record<string, string> = {
 };
 const SPECIAL_JSON = new Set([...Object.keys(WRAPPERS), ".google.protobuf.Duration", ".google.protobuf.Timestamp", ".google.protobuf.Struct", ".google.protobuf.Value", ".google.protobuf.ListValue", ".google.protobuf.FieldMask"]);
 
-export function defaultProtoDirs(projectRoot: string): string[] {
-  const deps = path.join(projectRoot, "node_modules/@grpc/grpc-js-xds/deps");
-  return [...["envoy-api", "googleapis", "xds", "protoc-gen-validate"].map((d) => path.join(deps, d)), path.join(projectRoot, "node_modules/protobufjs")];
+/** Where a dependency of ours is installed, found as Node finds it from here (hoisted or not). */
+function dependencyDir(name: string): string {
+  return path.dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+}
+
+/** The proto folders of our dependencies (wherever npm installed them; never the user's project). */
+export function defaultProtoDirs(): string[] {
+  const deps = path.join(dependencyDir("@grpc/grpc-js-xds"), "deps");
+  return [...["envoy-api", "googleapis", "xds", "protoc-gen-validate"].map((d) => path.join(deps, d)), dependencyDir("protobufjs")];
 }
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -72,8 +79,8 @@ export class EnvoyProtos {
     this.root = root;
   }
 
-  static load(projectRoot: string): EnvoyProtos {
-    return new EnvoyProtos(defaultProtoDirs(projectRoot));
+  static load(): EnvoyProtos {
+    return new EnvoyProtos(defaultProtoDirs());
   }
 
   /** Issues for `json` as message `typeName` (e.g. "envoy.config.bootstrap.v3.Bootstrap"); [] when Envoy would accept it. */

@@ -12,6 +12,7 @@ import { WASM_TYPE } from "../envoyfilter.ts";
 import { checkAsmFilterDeployment } from "./asm.ts";
 import { EnvoyProtos } from "./envoy-proto.ts";
 import { envoyFilterCel, IstioCrdSchemas, wasmPluginCel, type SchemaIssue } from "./istio.ts";
+import { kubernetesNameIssues } from "../k8s-names.ts";
 
 export { EnvoyProtos, IstioCrdSchemas, checkAsmFilterDeployment };
 
@@ -20,9 +21,9 @@ export interface Validators {
   protos: EnvoyProtos;
 }
 
-/** `projectRoot` is where node_modules is (Envoy's protos come from @grpc/grpc-js-xds). */
-export function loadValidators(projectRoot: string): Validators {
-  return { crds: new IstioCrdSchemas(), protos: EnvoyProtos.load(projectRoot) };
+/** Istio's CRD schemas and Envoy's protos (from @kubernetes-models/istio and @grpc/grpc-js-xds). */
+export function loadValidators(): Validators {
+  return { crds: new IstioCrdSchemas(), protos: EnvoyProtos.load() };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -48,6 +49,13 @@ export function findWasmConfigs(obj: unknown, at = ""): { path: string; config: 
   return out;
 }
 
+/** The Envoy message an EnvoyFilter patch value is, by `applyTo` (the kinds we emit). */
+const PATCH_TYPES = new Map([
+  ["EXTENSION_CONFIG", "envoy.config.core.v3.TypedExtensionConfig"],
+  ["HTTP_FILTER", "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter"],
+  ["NETWORK_FILTER", "envoy.config.listener.v3.Filter"],
+]);
+
 /** Schema and proto issues of one document (a Kubernetes resource or an Envoy bootstrap). */
 export function validateDocument(doc: Record<string, unknown>, v: Validators): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
@@ -59,9 +67,9 @@ export function validateDocument(doc: Record<string, unknown>, v: Validators): S
     const patches = ((doc.spec as Record<string, unknown>)?.configPatches ?? []) as Record<string, unknown>[];
     patches.forEach((p, i) => {
       const value = (p.patch as Record<string, unknown>)?.value;
-      const type = p.applyTo === "EXTENSION_CONFIG" ? "envoy.config.core.v3.TypedExtensionConfig" : p.applyTo === "HTTP_FILTER" ? "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter" : undefined;
+      const type = PATCH_TYPES.get(String(p.applyTo));
       if (!type) {
-        issues.push({ path: `/spec/configPatches/${i}`, message: `applyTo ${String(p.applyTo)} is not checked (we only emit EXTENSION_CONFIG and HTTP_FILTER)` });
+        issues.push({ path: `/spec/configPatches/${i}`, message: `applyTo ${String(p.applyTo)} is not checked (we only emit EXTENSION_CONFIG, HTTP_FILTER and NETWORK_FILTER)` });
         return;
       }
       for (const e of v.protos.check(type, value, `configPatches[${i}].patch.value`)) issues.push(e);
@@ -73,6 +81,8 @@ export function validateDocument(doc: Record<string, unknown>, v: Validators): S
   } else {
     issues.push({ path: "/", message: `unexpected document kind ${String(kind)}` });
   }
+  // A Kubernetes resource: the API server's naming rules too (CRD schemas leave names to it).
+  if (kind !== undefined) issues.push(...kubernetesNameIssues(doc));
   return issues;
 }
 

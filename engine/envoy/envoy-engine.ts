@@ -14,7 +14,8 @@ import { checkTopology } from "../host/host-engine.ts";
 import { clusterFromPlan, planStream, UnproducibleProperty, type ClientProtocol, type StreamPlan } from "../properties.ts";
 import { streamResult } from "../result.ts";
 import {
-  StartError, type Deployment, type Engine, type EngineInfo, type HopResult, type RequestInput, type Stream, type StreamResult, type Topology,
+  StartError, type Deployment, type Engine, type EngineInfo, type HopResult, type LogLevel, type RequestInput, type Stream, type StreamResult,
+  type StreamTrap, type Topology,
 } from "../types.ts";
 import { checkFilterStateKey, readAccessRecord } from "./access-log.ts";
 import type { WasmDelivery } from "./bootstrap.ts";
@@ -33,6 +34,12 @@ export interface EnvoyEngineOptions {
   readyTimeoutMs?: number;
   /** Keep the work folder (bootstrap, modules, logs) after stop; also MESH_FILTERS_KEEP_ENVOY=1. */
   keepWorkDir?: boolean;
+  /**
+   * Envoy's own log level (`-l`) for every component but `wasm` (whose level is
+   * each proxy's `logLevel`); default info. At debug Envoy's `http` component
+   * prints every request header, credentials included (engine/README.md).
+   */
+  logLevel?: LogLevel;
 }
 
 const versions = new Map<string, string>();
@@ -83,6 +90,7 @@ export class EnvoyEngine implements Engine {
           spec, dir: path.join(work, `${i}-${spec.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`), bin: this.bin, upstreamPort: next,
           acceptProxyProtocol: i === 0, filterStateKeys: keys, delivery: this.options.wasmDelivery ?? "inline",
           concurrency: this.options.concurrency ?? 1, readyTimeoutMs: this.options.readyTimeoutMs ?? 60_000,
+          logLevel: this.options.logLevel ?? "info",
         });
         proxies.unshift(proxy);
         next = proxy.mainPort;
@@ -153,8 +161,13 @@ export class EnvoyDeployment implements Deployment {
     const proxyHeader = plan.source ? proxyProtocolHeader(plan.source, plan.destination ?? { ip: "127.0.0.1", port: listener.port }) : undefined;
     this.upstream.expect(stream.upstream);
     let res: ClientResponse & { reset?: boolean };
+    const to = { port: listener.port, protocol: clientProtocol(stream, plan), proxyHeader };
+    // A stream Envoy's HTTP/2 codec refuses is only closed with its connection a second later:
+    // its access-log line tells at once, and the runner drops the connection itself.
+    const watch = to.protocol === "HTTP/2" ? first.watchUnanswered() : undefined;
+    void watch?.ended.then((ended) => { if (ended) this.client.dropHttp2(to); });
     try {
-      res = await this.client.send({ port: listener.port, protocol: clientProtocol(stream, plan), proxyHeader }, stream.request);
+      res = await this.client.send(to, stream.request);
     } catch (e) {
       // Envoy reset the stream (an HTTP/2 request its codec refuses, a module's proxy_close_stream):
       // a result like the host's reset one; the access log still says why.
@@ -164,13 +177,22 @@ export class EnvoyDeployment implements Deployment {
         throw e;
       }
       res = { status: 0, headers: [], body: Buffer.alloc(0), trailers: [], reset: true };
+    } finally {
+      watch?.cancel();
     }
     const windows = await Promise.all(this.proxies.map((p) => p.fence()));
     const received = this.upstream.take();
     const hops: HopResult[] = [];
+    const traps: StreamTrap[] = [];
+    let resetBy: { proxy: string; details: string; flags: string } | undefined;
     windows.forEach((w, i) => {
-      const h = hop(this.proxies[i]!.spec.name, w);
-      if (h) hops.push(h);
+      const proxy = this.proxies[i]!;
+      for (const t of w.traps) traps.push({ proxy: proxy.spec.name, plugin: proxy.trapPlugin(), function: t.function, message: t.message });
+      const h = hop(proxy.spec.name, w);
+      if (!h) return;
+      hops.push(h.hop);
+      // The proxy nearest the client that did not pass the upstream's answer on is the one that reset.
+      if (res.reset && !resetBy && h.hop.local) resetBy = { proxy: h.hop.proxy, details: h.hop.details, flags: h.flags };
     });
     if (!hops.length) throw new Error(`${first.spec.name}: no access-log line for the stream (status ${res.status}); see its log:\n${first.process.logTail(20).join("\n")}`);
     const headers = res.headers.filter(([k]) => k !== ":status");
@@ -179,6 +201,7 @@ export class EnvoyDeployment implements Deployment {
       hops,
       received[received.length - 1] ?? null,
       res.reset,
+      { resetReason: res.reset ? resetReason(resetBy) : undefined, traps },
     );
   }
 
@@ -207,10 +230,21 @@ export class EnvoyDeployment implements Deployment {
 }
 
 /** A proxy's result for the stream from its window, or undefined when the stream never reached it. */
-function hop(proxy: string, w: StreamWindow): HopResult | undefined {
+function hop(proxy: string, w: StreamWindow): { hop: HopResult; flags: string } | undefined {
   // More than one line would be a retry or an internal redirect; the last one is what went downstream.
   const fields = w.access[w.access.length - 1];
   if (!fields) return undefined;
   const a = readAccessRecord(fields);
-  return { proxy, status: a.status, details: a.details, local: a.details !== "via_upstream", filterState: a.filterState, logs: w.logs };
+  return { hop: { proxy, status: a.status, details: a.details, local: a.details !== "via_upstream", filterState: a.filterState, logs: w.logs }, flags: a.flags };
+}
+
+/**
+ * Why Envoy reset the client's stream, in its access log's words:
+ * `%RESPONSE_CODE_DETAILS%` (`http2.unexpected_underscore`,
+ * `wasm_close_stream`, ...) and `%RESPONSE_FLAGS%` when set.
+ */
+function resetReason(by: { proxy: string; details: string; flags: string } | undefined): string {
+  if (!by) return "Envoy reset the stream (no proxy logged why)";
+  const flags = by.flags && by.flags !== "-" ? `, response flags ${by.flags}` : "";
+  return `${by.proxy} reset the stream: ${by.details || "(no details)"}${flags}`;
 }

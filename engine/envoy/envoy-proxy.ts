@@ -24,6 +24,8 @@ export interface ProxyLaunch {
   delivery: WasmDelivery;
   concurrency: number;
   readyTimeoutMs: number;
+  /** Envoy's `-l` level (Envoy's level names). */
+  logLevel: string;
 }
 
 export interface ListenerPort extends RunnerListener {
@@ -34,7 +36,16 @@ export interface ListenerPort extends RunnerListener {
 export interface StreamWindow {
   access: Record<string, unknown>[];
   logs: LogEntry[];
+  /** VM failures Envoy logged (`Function: <export> failed: <message>`). */
+  traps: { function: string; message: string }[];
 }
+
+/**
+ * The line Envoy (wasm_vm.cc) writes at error when a call into a VM traps,
+ * e.g. `Function: proxy_on_request_headers failed: Uncaught RuntimeError:
+ * unreachable`; an in-VM backtrace may follow on the next lines.
+ */
+const TRAP_LINE = /^Function: (\S+) failed: ([\s\S]*)$/;
 
 const ENVOY_LEVEL: Record<string, string> = { trace: "trace", debug: "debug", info: "info", warn: "warning", error: "error", critical: "critical" };
 
@@ -111,7 +122,7 @@ export class EnvoyProxy {
       envoy = await EnvoyProcess.start({
         name: spec.name, bin: l.bin, configPath, adminAddressPath: path.join(dir, "admin-address.txt"), logPath,
         consolePath: path.join(dir, "console.log"), concurrency: l.concurrency, wasmLogLevel: ENVOY_LEVEL[spec.logLevel ?? "info"] ?? "info",
-        readyTimeoutMs: l.readyTimeoutMs,
+        readyTimeoutMs: l.readyTimeoutMs, logLevel: l.logLevel,
       });
     } catch (e) {
       if (e instanceof EnvoyStartFailure) {
@@ -121,6 +132,7 @@ export class EnvoyProxy {
       throw e;
     }
     try {
+      if (l.delivery === "ecds") await checkEcdsAccepted(envoy, spec, plugins);
       const status = JSON.parse(await envoy.admin200("/listeners?format=json")) as {
         listener_statuses: { name: string; local_address: { socket_address: { port_value: number } } }[];
       };
@@ -175,6 +187,30 @@ export class EnvoyProxy {
     }
   }
 
+  /**
+   * Resolves true once the proxy logged a stream that ended without a response (code 0: Envoy
+   * reset it), false when cancelled. Lines read on the way stay for the next fence. Envoy closes
+   * an HTTP/2 connection whose HEADERS it refuses only after delayed_close_timeout (1 s) and says
+   * nothing to the client before: this tells the runner at once.
+   */
+  watchUnanswered(): { ended: Promise<boolean>; cancel(): void } {
+    let cancelled = false;
+    let wake: (() => void) | undefined;
+    const ended = (async () => {
+      let checked = this.events.length;
+      while (!cancelled) {
+        parseLines(this.tail.readLines(), this.events);
+        for (; checked < this.events.length; checked++) {
+          const e = this.events[checked]!;
+          if (e.kind === "stream" && Number(e.fields.code ?? 0) === 0) return true;
+        }
+        await Promise.race([this.tail.changed(20), new Promise<void>((r) => (wake = r))]);
+      }
+      return false;
+    })();
+    return { ended, cancel: () => { cancelled = true; wake?.(); } };
+  }
+
   /** A request through the fence listener: once answered, the worker has handled everything before it. */
   private fenceRequest(id: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -188,15 +224,29 @@ export class EnvoyProxy {
   }
 
   private window(events: LogEvent[]): StreamWindow {
-    const w: StreamWindow = { access: [], logs: [] };
+    const w: StreamWindow = { access: [], logs: [], traps: [] };
     for (const e of events) {
       if (e.kind === "stream") w.access.push(e.fields);
       else if (e.kind === "app") {
+        const trap = e.logger === "wasm" && e.level === "error" ? TRAP_LINE.exec(e.message) : null;
+        if (trap) {
+          w.traps.push({ function: trap[1]!, message: e.message });
+          continue;
+        }
         const entry = this.mapper.entry(e);
         if (entry) w.logs.push(entry);
       }
     }
     return w;
+  }
+
+  /**
+   * The plugin a trap belongs to. Envoy's trap line names the function, not
+   * the plugin (seen in 1.40.0), so with several plugins in the proxy this is
+   * every candidate, separated by `|`.
+   */
+  trapPlugin(): string {
+    return [...new Set(this.spec.plugins.map((p) => p.name))].join("|");
   }
 
   /**
@@ -225,6 +275,29 @@ export class EnvoyProxy {
       this.finalLog ??= this.tail.all();
       this.tail.close();
     }
+  }
+}
+
+/**
+ * With ECDS a rejected filter configuration does not stop Envoy (seen in
+ * 1.40.0): the update is rejected (`Filesystem config update rejected: Unable
+ * to create Wasm plugin <name>`), Envoy starts, and every request on the
+ * listener is answered 500 with response flag NFCF. As with inline delivery,
+ * where Envoy exits, the engine refuses to start: a plugin that did not come
+ * up is a StartError, not a deployment that answers 500.
+ */
+async function checkEcdsAccepted(envoy: EnvoyProcess, spec: ProxySpec, plugins: RunnerPlugin[]): Promise<void> {
+  const stats = await envoy.admin200(`/stats?filter=${encodeURIComponent("^extension_config_discovery\\.http_filter\\.")}`);
+  for (const p of plugins) {
+    const m = new RegExp(`^extension_config_discovery\\.http_filter\\.${p.filterName.replace(/[^A-Za-z0-9_]/g, "\\$&")}\\.update_success: (\\d+)$`, "m").exec(stats);
+    if (m && Number(m[1]) > 0) continue;
+    const tail = envoy.logTail(400);
+    const telling = tail.filter((x) => /\]\[(warning|error|critical)\]\[/.test(x));
+    throw new StartError(
+      `${spec.name}: plugin ${p.spec.name}: Envoy rejected its ECDS configuration (extension_config_discovery.http_filter.${p.filterName}.update_success is ${m?.[1] ?? "missing"}); ` +
+      `Envoy itself keeps running and answers 500 (NFCF) on that listener\n--- Envoy's warnings and errors:\n${telling.join("\n")}`,
+      spec.name, p.spec.name, tail,
+    );
   }
 }
 

@@ -10,7 +10,7 @@ import net from "node:net";
 import type { HeaderList, RequestInput } from "../types.ts";
 import type { ClientProtocol } from "../properties.ts";
 import { addHeader } from "./upstream-server.ts";
-import { chunksOf, fromWire, toWire, toWirePairs } from "./wire.ts";
+import { chunksOf, fromWire, toWire, toWirePairs, utf8ToLatin1 } from "./wire.ts";
 
 export interface ClientResponse {
   status: number;
@@ -38,6 +38,12 @@ export function proxyProtocolHeader(src: { ip: string; port: number }, dst: { ip
 }
 
 const TIMEOUT_MS = 30_000;
+/**
+ * Envoy, not the client, must be what limits a response: Node's own limit on a
+ * header block (16 KiB) is below Envoy's (60 KiB), and its strict parser refuses
+ * bytes Envoy passes on (0x80-0xff in values).
+ */
+export const CLIENT_MAX_HEADER_BYTES = 1 << 20;
 const MAX_CONNECTIONS = 32;
 /** Connection-specific headers HTTP/2 forbids (node:http2 refuses them). */
 const H2_FORBIDDEN = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "host"]);
@@ -102,8 +108,17 @@ export class EnvoyClient {
     if (!framed && length > 0 && !trailers.length) headers.push(["content-length", String(length)]);
     return new Promise((resolve, reject) => {
       const req = http.request({
-        host: "127.0.0.1", port: to.port, method, path, agent: this.agent(to), setHost: false, headers: toWire(headers) as never, timeout: TIMEOUT_MS,
+        host: "127.0.0.1", port: to.port, method, path: utf8ToLatin1(path), agent: this.agent(to), setHost: false, headers: toWire(headers) as never, timeout: TIMEOUT_MS,
+        maxHeaderSize: CLIENT_MAX_HEADER_BYTES, insecureHTTPParser: true,
       }, (res) => {
+        if (method === "HEAD") {
+          // An answer to HEAD ends with its headers. Envoy's codec-error replies (400 before the
+          // request line was understood) carry their body even then, which node would go on to
+          // read as a broken next response: the answer is complete here.
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, headers: fromWire(res.rawHeaders), body: Buffer.alloc(0), trailers: [] });
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({
@@ -113,6 +128,22 @@ export class EnvoyClient {
       });
       req.on("timeout", () => req.destroy(new Error(`no answer from Envoy on port ${to.port} within ${TIMEOUT_MS} ms`)));
       req.on("error", reject);
+      // Node hands the answer to a CONNECT to 'connect', never to the response callback, and
+      // what follows its head as tunnel bytes: Envoy's refusal closes the connection after its body.
+      req.on("connect", (res, socket, head: Buffer) => {
+        const chunks = [head];
+        const length = Number(res.headers["content-length"] ?? NaN);
+        let got = head.length;
+        const done = () => {
+          socket.destroy();
+          resolve({ status: res.statusCode ?? 0, headers: fromWire(res.rawHeaders), body: Buffer.concat(chunks), trailers: [] });
+        };
+        if (got >= length) return done();
+        socket.on("data", (c: Buffer) => { chunks.push(c); got += c.length; if (got >= length) done(); });
+        socket.once("end", done);
+        socket.once("error", done);
+        socket.setTimeout(TIMEOUT_MS, done);
+      });
       for (const c of body) req.write(c);
       if (trailers.length) req.addTrailers(toWirePairs(trailers));
       req.end();
@@ -123,7 +154,11 @@ export class EnvoyClient {
     const key = `${to.port}|${to.proxyHeader ?? ""}`;
     const existing = this.sessions.get(key);
     if (existing && !existing.closed && !existing.destroyed) return existing;
-    const session = http2.connect(`http://127.0.0.1:${to.port}`, { createConnection: () => connect(to.port, to.proxyHeader) });
+    const session = http2.connect(`http://127.0.0.1:${to.port}`, {
+      createConnection: () => connect(to.port, to.proxyHeader),
+      settings: { maxHeaderListSize: CLIENT_MAX_HEADER_BYTES },
+      maxSendHeaderBlockLength: CLIENT_MAX_HEADER_BYTES,
+    });
     session.on("error", () => this.sessions.delete(key));
     session.on("close", () => { if (this.sessions.get(key) === session) this.sessions.delete(key); });
     this.evict(this.sessions, (s) => s.close());
@@ -135,7 +170,8 @@ export class EnvoyClient {
     const { method, path, scheme, authority, rest } = pseudo(request.headers);
     const body = chunksOf(request.body);
     const trailers = request.trailers ?? [];
-    const headers: http2.OutgoingHttpHeaders = { ":method": method, ":path": path, ":scheme": scheme, ":authority": authority };
+    // node writes header strings as Latin-1 (one byte per char): UTF-8 text goes as its bytes.
+    const headers: http2.OutgoingHttpHeaders = { ":method": method, ":path": utf8ToLatin1(path), ":scheme": utf8ToLatin1(scheme), ":authority": utf8ToLatin1(authority) };
     for (const [k, v] of rest) {
       const name = k.toLowerCase();
       if (name === "te" && v !== "trailers") continue;
@@ -178,6 +214,13 @@ export class EnvoyClient {
       for (const c of body) stream.write(c);
       if (body.length || trailers.length) stream.end();
     });
+  }
+
+  /** Closes the HTTP/2 connection to a destination: its pending streams fail at once (as reset). */
+  dropHttp2(to: Destination): void {
+    const key = `${to.port}|${to.proxyHeader ?? ""}`;
+    this.sessions.get(key)?.destroy();
+    this.sessions.delete(key);
   }
 
   close(): void {

@@ -25,6 +25,8 @@ export interface EnvoyLaunch {
   concurrency: number;
   /** Envoy level names: trace, debug, info, warning, error, critical, off. */
   wasmLogLevel: string;
+  /** Envoy's own level (`-l`) for every other component; default info. */
+  logLevel?: string;
   readyTimeoutMs: number;
 }
 
@@ -120,7 +122,7 @@ export class EnvoyProcess {
       "--file-flush-min-size-kb", "0",
       "--file-flush-interval-msec", "100",
       "--drain-time-s", "1",
-      "-l", "info",
+      "-l", l.logLevel ?? "info",
       "--component-log-level", `wasm:${l.wasmLogLevel}`,
     ];
     const child = spawn("sh", ["-c", WATCHDOG, "envoy-watchdog", l.consolePath, l.bin, ...args], { stdio: ["pipe", "pipe", "inherit"] });

@@ -14,6 +14,7 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 /** Hop-by-hop and framing headers a server may not copy onto its response (the HTTP library writes its own). */
 const H1_SKIP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"]);
 const H2_SKIP = new Set([...H1_SKIP, "te", "host"]);
+const MAX_HEADER_BYTES = 1 << 20;
 
 export class RecordingUpstream {
   /** What arrived since the last take(). */
@@ -26,9 +27,16 @@ export class RecordingUpstream {
   port = 0;
 
   constructor() {
-    this.h1 = http.createServer({ keepAliveTimeout: 600_000, requestTimeout: 0 }, (req, res) => void this.onH1(req, res));
-    this.h2 = http2.createServer();
-    this.h2.on("stream", (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => void this.onH2(stream, raw));
+    // Envoy, not this server, limits what reaches the application: Node's 16 KiB header limit and
+    // strict parser would answer requests Envoy forwards (0x80-0xff bytes, 16-60 KiB of headers).
+    this.h1 = http.createServer({ keepAliveTimeout: 600_000, requestTimeout: 0, maxHeaderSize: MAX_HEADER_BYTES, insecureHTTPParser: true }, (req, res) => {
+      this.onH1(req, res).catch((e) => this.failed(e, () => res.destroy()));
+    });
+    this.h2 = http2.createServer({ settings: { maxHeaderListSize: MAX_HEADER_BYTES }, maxSendHeaderBlockLength: MAX_HEADER_BYTES });
+    this.h2.on("stream", (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      stream.on("error", (e) => this.failed(e, () => stream.destroy()));
+      this.onH2(stream, raw).catch((e) => this.failed(e, () => stream.destroy()));
+    });
     this.tcp = net.createServer((socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
@@ -60,6 +68,19 @@ export class RecordingUpstream {
   expect(answer: Upstream | undefined): void {
     this.answer = answer;
     this.received = [];
+  }
+
+  /**
+   * An answer Node could not write (a header value or status it refuses): the
+   * connection is dropped, as an application that fails mid-response drops it,
+   * and the error is kept for the caller.
+   */
+  errors: Error[] = [];
+
+  private failed(e: unknown, drop: () => void): void {
+    this.errors.push(e as Error);
+    if (this.errors.length > 16) this.errors.shift();
+    drop();
   }
 
   /** The requests received since expect(). */
@@ -113,7 +134,9 @@ export class RecordingUpstream {
     const respTrailers = answer.trailers ?? [];
     const headers: http2.OutgoingHttpHeaders = { ":status": answer.status ?? 200 };
     for (const [k, v] of answer.headers ?? []) addHeader(headers, k.toLowerCase(), v, H2_SKIP);
-    stream.respond(headers, { waitForTrailers: respTrailers.length > 0, endStream: body.length === 0 && respTrailers.length === 0 });
+    // No date of node's own, as over HTTP/1.1 (sendDate false): the answer is the stream's.
+    const options = { waitForTrailers: respTrailers.length > 0, endStream: body.length === 0 && respTrailers.length === 0, sendDate: false };
+    stream.respond(headers, options);
     if (respTrailers.length) {
       stream.once("wantTrailers", () => {
         const t: http2.OutgoingHttpHeaders = {};
@@ -121,7 +144,8 @@ export class RecordingUpstream {
         stream.sendTrailers(t);
       });
     }
-    if (body.length || respTrailers.length) stream.end(body);
+    // node ends a 204/205/304 answer (or one to HEAD) with its headers: nothing may follow.
+    if ((body.length || respTrailers.length) && !stream.writableEnded) stream.end(body);
   }
 
   async stop(): Promise<void> {

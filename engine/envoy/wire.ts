@@ -27,7 +27,8 @@ function latin1ToUtf8(s: string): string {
   return /^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, "latin1").toString("utf8");
 }
 
-function utf8ToLatin1(s: string): string {
+/** A UTF-8 string as Node's HTTP libraries write it: one char per byte. */
+export function utf8ToLatin1(s: string): string {
   // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, "utf8").toString("latin1");
 }

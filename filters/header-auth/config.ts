@@ -6,6 +6,10 @@ import { quoteForMessage, JsonKind } from "../../assembly/json";
 import { sha256Into, SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
 import { isHeaderName, isToken } from "../../assembly/http-token";
 import { ByteBuffer } from "../../assembly/byte-buffer";
+import { decimal } from "../../assembly/decimal";
+import { findKey, indexLastKey } from "../../assembly/key-index";
+import { isNormalPath, bytesEqual, hasPrefix } from "./decision";
+import { otherSpellings } from "./request-headers";
 
 // The three denials, as named in reply bodies, response details and metrics
 // (each longer name is built from these: fewer string literals in the module).
@@ -43,6 +47,11 @@ export class HeaderAuthConfig {
   headerBytes: ArrayBuffer = new ArrayBuffer(0);
   stripCredential: bool = true;
   principalHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
+  /** The other spellings of the two headers an upstream folds into them (request-headers.ts). */
+  headerSpellings: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  principalSpellings: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  /** A name has too many dashes to look its spellings up one by one: read the whole map. */
+  wholeMap: bool = false;
   exemptPaths: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   exemptPrefixes: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   allowCorsPreflight: bool = false;
@@ -107,9 +116,67 @@ function readPathList(r: ConfigReader, name: string, out: Array<ArrayBuffer>, al
     const p = list[i];
     if (!isPathLike(p)) {
       r.error(elementPath(name, i), "must start with '/' and contain no query, fragment, spaces or non-ASCII characters");
-    } else {
-      out.push(String.UTF8.encode(p));
+      continue;
     }
+    const bytes = String.UTF8.encode(p);
+    // Requests are matched only in normal form; a rule that is not could never match one.
+    if (!isNormalPath(changetype<usize>(bytes), bytes.byteLength)) {
+      r.error(elementPath(name, i), "must be in normal form (no '//', '.' or '..' segment, '\\', or needless %-escape)");
+    } else {
+      out.push(bytes);
+    }
+  }
+}
+
+/**
+ * Headers that must neither carry the credential nor the principal: framing and
+ * hop-by-hop headers, ones Envoy or other proxies set or consume, cookies (one
+ * literal, compared by commas: fewer strings in the module).
+ */
+const RESERVED = String.UTF8.encode("host,content-length,transfer-encoding,connection,keep-alive,proxy-connection,te,trailer,"
+  + "upgrade,expect,content-type,content-encoding,cookie,set-cookie,proxy-authorization,forwarded,via,x-request-id,");
+const X_ENVOY = String.UTF8.encode("x-envoy-");
+const X_FORWARDED = String.UTF8.encode("x-forwarded-");
+
+function isReserved(name: ArrayBuffer): bool {
+  const p = changetype<usize>(name);
+  const n = name.byteLength;
+  if (hasPrefix(p, n, X_ENVOY) || hasPrefix(p, n, X_FORWARDED)) return true;
+  const r = changetype<usize>(RESERVED);
+  let start = 0;
+  for (let i = 0; i < RESERVED.byteLength; i++) {
+    if (load<u8>(r + <usize>i) != 0x2c) continue;
+    if (bytesEqual(r + <usize>start, i - start, name)) return true;
+    start = i + 1;
+  }
+  return false;
+}
+
+/** Checks `name` as the credential or principal header of `field`; its bytes. */
+function headerName(r: ConfigReader, field: string, name: string): ArrayBuffer {
+  const bytes = String.UTF8.encode(name);
+  if (!isHeaderName(name)) r.error(field, "must be a lower-case HTTP header name (token characters, not a pseudo-header)");
+  else if (name.includes("_")) r.error(field, "must not contain '_' (upstreams read it as '-')");
+  else if (isReserved(bytes)) r.error(field, "must not be " + quoteForMessage(name) + " (a framing, hop-by-hop or proxy-set header)");
+  return bytes;
+}
+
+/** Keys seen so far and which credential each came from, for duplicates in one lookup (key-index.ts). */
+class SeenKeys {
+  keys: Array<string> = new Array<string>();
+  slots: StaticArray<i32> | null = null;
+  owners: ByteBuffer = new ByteBuffer(64);
+
+  /** The credential `key` was first seen in, or -1 (then it is recorded as seen in `owner`). */
+  firstOwner(key: string, owner: i32): i32 {
+    const at = findKey(this.keys, this.slots, key);
+    if (at >= 0) return load<i32>(this.owners.dataStart + (<usize>at << 2));
+    this.keys.push(key);
+    this.slots = indexLastKey(this.keys, this.slots);
+    this.owners.ensure(4);
+    store<i32>(this.owners.dataStart + <usize>this.owners.length, owner);
+    this.owners.length += 4;
+    return -1;
   }
 }
 
@@ -162,18 +229,18 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
 
   // Where the credential is read.
   const header = r.string("header", "x-api-key");
-  if (!isHeaderName(header)) r.error("header", "must be a lower-case HTTP header name (token characters, not a pseudo-header)");
-  cfg.headerBytes = String.UTF8.encode(header);
+  cfg.headerBytes = headerName(r, "header", header);
 
   const principalHeader = r.string("principal_header", "x-auth-principal");
-  if (!isHeaderName(principalHeader)) {
-    r.error("principal_header", "must be a lower-case HTTP header name (token characters, not a pseudo-header)");
-  } else if (principalHeader == header) {
-    r.error("principal_header", "must differ from 'header'");
-  } else if (principalHeader == "authorization") {
-    r.error("principal_header", "must not be 'authorization'");
+  const before = r.errors.length;
+  cfg.principalHeaderBytes = headerName(r, "principal_header", principalHeader);
+  if (r.errors.length == before) {
+    if (principalHeader == header) r.error("principal_header", "must differ from 'header'");
+    else if (principalHeader == "authorization") r.error("principal_header", "must not be 'authorization'");
   }
-  cfg.principalHeaderBytes = String.UTF8.encode(principalHeader);
+  const fewHeaderDashes = otherSpellings(cfg.headerBytes, cfg.headerSpellings);
+  const fewPrincipalDashes = otherSpellings(cfg.principalHeaderBytes, cfg.principalSpellings);
+  cfg.wholeMap = !fewHeaderDashes || !fewPrincipalDashes;
 
   let bearerSource = true;
   if (r.has("sources")) {
@@ -218,10 +285,14 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   }
   const items = r.objectArray("credentials");
   if (isEmptyArray(r, "credentials")) r.error("credentials", "must not be empty");
-  // Digests of the credentials so far, 32 bytes each, and (an i32 each) whose they are.
+  // Digests of the credentials so far, 32 bytes each, in credential order; the
+  // principals and digests seen so far, for duplicates in one lookup each (a
+  // configuration with 20,000 credentials is read in linear time).
   const digests = new ByteBuffer(64);
-  const digestOwner = new ByteBuffer(8);
+  const digestOwner = new SeenKeys();
+  const principals = new SeenKeys();
   let plaintext = "";
+  let plaintextCount = 0;
   for (let i = 0; i < items.length; i++) {
     const c = items[i];
     const cred = new Credential();
@@ -230,14 +301,12 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
     if (rawPrincipal !== null && rawPrincipal!.kind == JsonKind.String && !isPrincipalName(principal)) {
       c.error("principal", "must be 1 to 256 visible ASCII characters (no spaces)");
     }
-    for (let j = 0; j < cfg.credentials.length; j++) {
-      if (cfg.credentials[j].principal == principal && principal.length > 0) {
-        c.error("principal", "duplicate principal " + quoteForMessage(principal) + " (also " + elementPath("credentials", j) + ")");
-        break;
-      }
-    }
     cred.principal = principal;
     cred.principalBytes = String.UTF8.encode(principal);
+    if (principal.length > 0) {
+      const j = principals.firstOwner(principal, i);
+      if (j >= 0) c.error("principal", "duplicate principal " + quoteForMessage(principal) + " (also " + elementPath("credentials", j) + ")");
+    }
 
     // this credential's digest, in the next 32 bytes of `digests` once valid
     digests.ensure(SHA256_DIGEST_LENGTH);
@@ -259,23 +328,23 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
         const bytes = String.UTF8.encode(key);
         sha256Into(changetype<usize>(bytes), bytes.byteLength, d);
         hasDigestNow = true;
-        if (plaintext.length > 0) plaintext += ", ";
-        plaintext += c.path;
+        // The warning names the first few (concatenating 20,000 paths would be quadratic).
+        if (plaintextCount < 3) {
+          if (plaintextCount > 0) plaintext += ", ";
+          plaintext += c.path;
+        }
+        plaintextCount++;
       }
     } else {
       c.errorHere("one of 'key_sha256' (preferred) or 'key' is required");
     }
     if (hasDigestNow) {
-      for (let j = 0; j < digests.length; j += SHA256_DIGEST_LENGTH) {
-        if (memory.compare(digests.dataStart + <usize>j, d, SHA256_DIGEST_LENGTH) == 0) {
-          c.errorHere("same key as " + elementPath("credentials", load<i32>(digestOwner.dataStart + <usize>(j >> 3))));
-          break;
-        }
-      }
+      // The digest as a 16-unit string: a key for key-index.ts.
+      const key = changetype<string>(__new(SHA256_DIGEST_LENGTH, idof<string>()));
+      memory.copy(changetype<usize>(key), d, SHA256_DIGEST_LENGTH);
+      const j = digestOwner.firstOwner(key, i);
+      if (j >= 0) c.errorHere("same key as " + elementPath("credentials", j));
       digests.length += SHA256_DIGEST_LENGTH;
-      digestOwner.ensure(4);
-      store<i32>(digestOwner.dataStart + <usize>digestOwner.length, i);
-      digestOwner.length += 4;
     }
 
     if (c.has("methods")) {
@@ -298,6 +367,7 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
   // Everything below is derived from a valid configuration (so every
   // credential has its digest, in credential order).
   cfg.digests = digests.toArrayBuffer();
+  if (plaintextCount > 3) plaintext += ", ... (" + decimal(plaintextCount) + " credentials)";
   cfg.plaintextPaths = plaintext;
 
   // Challenges (RFC 9110 §11.6.1): one WWW-Authenticate field per configured source, in order.

@@ -1,6 +1,7 @@
 // Byte-level pieces of the per-request decision. Nothing here allocates.
 import { constantTimeEqualBytes } from "../../assembly/constant-time";
 import { SHA256_DIGEST_LENGTH } from "../../assembly/sha256";
+import { hexValue } from "../../assembly/hex";
 
 /** Length of a :path up to (not including) its query or fragment. */
 export function pathLength(ptr: usize, len: i32): i32 {
@@ -9,6 +10,56 @@ export function pathLength(ptr: usize, len: i32): i32 {
     if (c == 0x3f || c == 0x23) return i; // '?' or '#'
   }
   return len;
+}
+
+/** RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~". */
+function isUnreserved(b: u32): bool {
+  return (b | 0x20) - 0x61 < 26 || b - 0x30 < 10 || b == 0x2d || b == 0x2e || b == 0x5f || b == 0x7e;
+}
+
+/**
+ * Whether the `len`-byte path at `ptr` (query and fragment already cut) is in
+ * normal form: what Envoy's normalize_path and merge_slashes leave, with
+ * path_with_escaped_slashes_action rejecting %2F and %5C (README "Paths in normal
+ * form"): it starts with '/'; it holds only visible ASCII and no '\'; no empty
+ * segment ("//") except after a trailing '/'; no segment that is "." or "..", or
+ * reads as one (or as empty) once its path parameters (";...") are dropped, as
+ * servlet containers drop them; every '%' starts an escape of two hex digits that
+ * is not NUL, '/', '\' or an unreserved character (normalize_path decodes those).
+ */
+export function isNormalPath(ptr: usize, len: i32): bool {
+  if (len <= 0 || load<u8>(ptr) != 0x2f) return false;
+  let segment = 1; // first byte of the current segment
+  let params = -1; // its first ';', -1 while none
+  for (let i = 1; i <= len; i++) {
+    // A virtual '/' after the last byte closes the last segment.
+    const c: u32 = i < len ? <u32>load<u8>(ptr + <usize>i) : 0x2f;
+    if (c == 0x2f) {
+      const core = (params >= 0 ? params : i) - segment;
+      if (i == segment) {
+        if (i < len) return false; // "//"; an empty last segment is a trailing '/'
+      } else if (core == 0) {
+        return false; // ";x": empty once its parameters are dropped
+      } else if (core <= 2 && load<u8>(ptr + <usize>segment) == 0x2e && (core == 1 || load<u8>(ptr + <usize>segment + 1) == 0x2e)) {
+        return false; // "." or ".."
+      }
+      segment = i + 1;
+      params = -1;
+    } else if (c <= 0x20 || c >= 0x7f || c == 0x5c) {
+      return false;
+    } else if (c == 0x3b) {
+      if (params < 0) params = i;
+    } else if (c == 0x25) {
+      if (i + 2 >= len) return false;
+      const hi = hexValue(<u32>load<u8>(ptr + <usize>i + 1));
+      const lo = hexValue(<u32>load<u8>(ptr + <usize>i + 2));
+      if (hi < 0 || lo < 0) return false;
+      const b = <u32>((hi << 4) | lo);
+      if (b == 0 || b == 0x2f || b == 0x5c || isUnreserved(b)) return false;
+      i += 2;
+    }
+  }
+  return true;
 }
 
 /** `ptr` starts with the bytes of `b` (its caller checked that `len` >= their length). */

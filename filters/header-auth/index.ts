@@ -5,8 +5,8 @@
 export * from "../../assembly/proxy";
 import {
   RootContext, Context, registerRootContext, FilterHeadersStatusValues, HeaderMapTypeValues, LogLevelValues,
-  BufferTypeValues, MetricTypeValues, get_buffer_bytes, getHeaderBytes, addHeaderBytes, removeHeaderBytes,
-  getHeaderMapSize, sendLocalResponseBytes, defineMetric, increment_metric, logEnabled, logAlways,
+  BufferTypeValues, MetricTypeValues, get_buffer_bytes, addHeaderBytes, sendLocalResponseBytes, defineMetric,
+  increment_metric, logEnabled, logAlways,
 } from "../../assembly";
 import { ConfigReader } from "../../assembly/config-reader";
 import { configurationAccepted } from "../../assembly/config-report";
@@ -16,24 +16,22 @@ import {
 } from "./config";
 import { sha256Into } from "../../assembly/sha256";
 import {
-  pathLength, bytesEqual, equalsAny, prefixOfAny, parseBearer, matchDigest, NOT_BEARER, BAD_BEARER,
+  pathLength, bytesEqual, equalsAny, prefixOfAny, parseBearer, matchDigest, isNormalPath, NOT_BEARER, BAD_BEARER,
 } from "./decision";
+import { RequestHeaders, AUTHORIZATION } from "./request-headers";
 
 const REQ = HeaderMapTypeValues.RequestHeaders;
-const PATH = String.UTF8.encode(":path");
-const METHOD = String.UTF8.encode(":method");
-const AUTHORIZATION = String.UTF8.encode("authorization");
-const ACRM = String.UTF8.encode("access-control-request-method");
 const OPTIONS = String.UTF8.encode("OPTIONS");
 const DETAILS_MISSING = String.UTF8.encode("header_auth_" + MISSING_CREDENTIAL);
 const DETAILS_INVALID = String.UTF8.encode("header_auth_" + INVALID_CREDENTIAL);
 const DETAILS_FORBIDDEN = String.UTF8.encode("header_auth_" + FORBIDDEN);
 const EMPTY = new ArrayBuffer(0);
 
-// Per-request scratch, allocated once: the presented credential's digest and
-// parseBearer's offset out-parameter.
+// Per-request scratch, allocated once: the presented credential's digest,
+// parseBearer's offset out-parameter and what was read from the headers.
 const digestBuf: usize = heap.alloc(SHA256_DIGEST_LENGTH);
 const offsetSlot: usize = heap.alloc(4);
+const scratch = new RequestHeaders();
 
 const enum Reason { Missing, Invalid, InvalidBearer, Forbidden }
 
@@ -98,80 +96,91 @@ class HeaderAuthStream extends Context {
   }
 
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const status = this.decide();
+    scratch.release();
+    return status;
+  }
+
+  private decide(): FilterHeadersStatusValues {
     const root = this.root;
     const cfg = root.cfg;
+    // A client-supplied principal header never survives, whatever the decision, in
+    // any spelling an upstream would read as it: load() removes them all.
+    const h = scratch;
+    if (!h.load(cfg.wholeMap, cfg.headerBytes, cfg.principalHeaderBytes, cfg.principalSpellings)) return this.deny(Reason.Missing);
 
-    // A client-supplied principal header never survives, whatever the decision.
-    // (Looked up first: a removal would clear the route cache on every request.)
-    if (getHeaderBytes(REQ, cfg.principalHeaderBytes) !== null) removeHeaderBytes(REQ, cfg.principalHeaderBytes);
-
-    let path = getHeaderBytes(REQ, PATH);
-    if (path === null) path = EMPTY;
-    const pathPtr = changetype<usize>(path);
-    const pathLen = pathLength(pathPtr, path!.byteLength);
-    if (equalsAny(pathPtr, pathLen, cfg.exemptPaths) || prefixOfAny(pathPtr, pathLen, cfg.exemptPrefixes)) {
+    let pathPtr: usize = 0;
+    let pathLen = 0;
+    if (h.pathLen > 0) {
+      pathPtr = h.pathPtr;
+      pathLen = pathLength(pathPtr, h.pathLen);
+    }
+    // An exempt prefix matches only a path in normal form: "/.well-known/../admin"
+    // starts with "/.well-known/" but is not under it (an exact match is normal
+    // already: the configured paths are).
+    if (equalsAny(pathPtr, pathLen, cfg.exemptPaths)
+      || (prefixOfAny(pathPtr, pathLen, cfg.exemptPrefixes) && isNormalPath(pathPtr, pathLen))) {
       increment_metric(root.exempt, 1);
       return FilterHeadersStatusValues.Continue;
     }
 
-    let method = getHeaderBytes(REQ, METHOD);
-    if (method === null) method = EMPTY;
-    const methodPtr = changetype<usize>(method);
-    const methodLen = method!.byteLength;
-    if (cfg.allowCorsPreflight && bytesEqual(methodPtr, methodLen, OPTIONS) && getHeaderBytes(REQ, ACRM) !== null) {
+    const methodPtr = h.methodPtr;
+    const methodLen = h.methodLen < 0 ? 0 : h.methodLen;
+    if (cfg.allowCorsPreflight && bytesEqual(methodPtr, methodLen, OPTIONS) && h.preflight()) {
       increment_metric(root.preflight, 1);
       return FilterHeadersStatusValues.Continue;
     }
 
     // The credential: the first configured source that is present.
-    let value: ArrayBuffer | null = null;
+    let found = false;
     let key: ArrayBuffer = EMPTY;
+    let valuePtr: usize = 0;
+    let valueLen: i32 = 0;
     let tokenOffset: i32 = 0;
     let tokenLen: i32 = -1;
     let bearer = false;
     for (let i = 0; i < cfg.sourceCount; i++) {
       if (isHeaderSource(cfg, i)) {
-        const v = getHeaderBytes(REQ, cfg.headerBytes);
-        if (v === null) continue;
-        value = v;
+        const len = h.credential(cfg.headerBytes);
+        if (len < 0) continue;
+        found = true;
         key = cfg.headerBytes;
-        tokenLen = v.byteLength;
+        valuePtr = h.credentialAt;
+        valueLen = len;
+        tokenLen = len;
         break;
       } else {
-        const v = getHeaderBytes(REQ, AUTHORIZATION);
-        if (v === null) continue;
-        const n = parseBearer(changetype<usize>(v), v.byteLength, offsetSlot);
+        const len = h.authorization();
+        if (len < 0) continue;
+        const n = parseBearer(h.authorizationAt, len, offsetSlot);
         if (n == NOT_BEARER) continue; // another scheme (or empty): not our credential
-        value = v;
+        found = true;
         key = AUTHORIZATION;
         bearer = true;
         if (n == BAD_BEARER) return this.deny(Reason.InvalidBearer);
+        valuePtr = h.authorizationAt;
+        valueLen = len;
         tokenOffset = load<i32>(offsetSlot);
         tokenLen = n;
         break;
       }
     }
-    if (value === null) return this.deny(Reason.Missing);
+    if (!found) return this.deny(Reason.Missing);
     const invalid = bearer ? Reason.InvalidBearer : Reason.Invalid;
     if (tokenLen <= 0 || tokenLen > MAX_CREDENTIAL_BYTES) return this.deny(invalid);
 
-    sha256Into(changetype<usize>(value) + <usize>tokenOffset, tokenLen, digestBuf);
+    sha256Into(valuePtr + <usize>tokenOffset, tokenLen, digestBuf);
     const index = matchDigest(cfg.digests, digestBuf);
     if (index < 0) return this.deny(invalid);
 
-    // Envoy's get answers the first value only. A repeated credential header is
-    // ambiguous (an upstream might read another value): the removal tells, by
-    // how much the map's byte size (sum of names and values) shrinks.
-    const valueLen = value!.byteLength;
-    const before = getHeaderMapSize(REQ);
-    removeHeaderBytes(REQ, key);
-    const after = getHeaderMapSize(REQ);
-    if (before - after != <u32>(key.byteLength + valueLen)) return this.deny(invalid);
-    if (!cfg.stripCredential) addHeaderBytes(REQ, key, value!);
+    // A repeated credential header, or the API-key header in another spelling
+    // (x_api_key, whichever source carried the credential), is ambiguous and denied.
+    if (!h.unique(key, cfg.headerSpellings, valueLen, cfg.stripCredential)) return this.deny(invalid);
 
     const cred = unchecked(cfg.credentials[index]);
     if (cred.methods.length > 0 && !equalsAny(methodPtr, methodLen, cred.methods)) return this.deny(Reason.Forbidden);
-    if (cred.pathPrefixes.length > 0 && !prefixOfAny(pathPtr, pathLen, cred.pathPrefixes)) {
+    // A path rule holds only for a path in normal form (see the exempt prefixes).
+    if (cred.pathPrefixes.length > 0 && !(prefixOfAny(pathPtr, pathLen, cred.pathPrefixes) && isNormalPath(pathPtr, pathLen))) {
       return this.deny(Reason.Forbidden);
     }
 

@@ -17,6 +17,7 @@ import { configurationAccepted } from "../../assembly/config-report";
 import { base64DecodeInto } from "../../assembly/base64";
 import { ByteBuffer } from "../../assembly/byte-buffer";
 import { decimal } from "../../assembly/decimal";
+import { quoteForMessage } from "../../assembly/json";
 import { appendHeader, setPropertyFrom } from "../../assembly/host-read";
 import {
   decodePeer, lastPeerDecodeError, ExchangeKeys,
@@ -103,7 +104,8 @@ class MetadataExchangeRoot extends RootContext {
       // The reason is built only when it will be logged: bad headers are traffic, not configuration.
       increment_metric(this.decodeErrors, 1);
       if (logEnabled(LogLevelValues.debug)) {
-        logAlways(LogLevelValues.debug, "metadata-exchange: unknown peer: x-envoy-peer-metadata: " + lastPeerDecodeError());
+        // (the reason may name a key the client sent: escaped)
+        logAlways(LogLevelValues.debug, "metadata-exchange: unknown peer: x-envoy-peer-metadata: " + quoteForMessage(lastPeerDecodeError(), 256));
       }
       return null;
     }
@@ -115,10 +117,11 @@ class MetadataExchangeRoot extends RootContext {
     }
     increment_metric(this.decoded, 1);
     if (logEnabled(LogLevelValues.debug)) {
+      // Ids and names are the client's: every control, line break or bidi character escaped.
       let who = "(no id)";
-      if (idLen > 0) who = String.UTF8.decodeUnsafe(idPtr, <usize>idLen);
-      logAlways(LogLevelValues.debug, "metadata-exchange: decoded peer " + who + ": workload '" + peer!.workloadName +
-        "', namespace '" + peer!.namespace + "'; cache " + decimal(this.cache.size) + "/" + decimal(this.config.maxPeerCacheSize));
+      if (idLen > 0) who = quoteForMessage(String.UTF8.decodeUnsafe(idPtr, <usize>idLen), 256);
+      logAlways(LogLevelValues.debug, "metadata-exchange: decoded peer " + who + ": workload " + quoteForMessage(peer!.workloadName, 128) +
+        ", namespace " + quoteForMessage(peer!.namespace, 128) + "; cache " + decimal(this.cache.size) + "/" + decimal(this.config.maxPeerCacheSize));
     }
     return bytes;
   }

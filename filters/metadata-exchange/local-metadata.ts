@@ -4,6 +4,7 @@ import { decimal } from "../../assembly/decimal";
 import { ExchangeKeys, readLocalNode, readLocalNodeId, localNodeProblems } from "../../assembly/peer-metadata";
 import { base64EncodeInto, base64EncodedLength } from "../../assembly/base64";
 import { LogLevelValues, logAlways, logEnabled } from "../../assembly";
+import { quoteForMessage } from "../../assembly/json";
 
 export class LocalMetadata {
   /** Header value: base64 (standard, padded) of the deterministic Struct. */
@@ -29,7 +30,7 @@ export function computeLocalMetadata(keys: ExchangeKeys): LocalMetadata {
   out.header = header;
   out.id = String.UTF8.encode(id);
   if (logEnabled(LogLevelValues.debug)) {
-    logAlways(LogLevelValues.debug, "metadata-exchange: local node id '" + id + "', metadata " + decimal(bytes.length) +
+    logAlways(LogLevelValues.debug, "metadata-exchange: local node id " + quoteForMessage(id, 256) + ", metadata " + decimal(bytes.length) +
       " bytes (" + decimal(n) + " base64)");
   }
   return out;

@@ -1,7 +1,7 @@
 // Configuration: parsed and validated once (onConfigure); every error is collected.
 import { ConfigReader, joined, elementPath } from "../../assembly/config-reader";
 import { decimal } from "../../assembly/decimal";
-import { JsonKind } from "../../assembly/json";
+import { JsonKind, quoteForMessage } from "../../assembly/json";
 import { STANDARD_LABELS, standardLabelIndex, STANDARD_LABEL_COUNT } from "./labels";
 
 export const METRIC_REQUESTS_TOTAL: i32 = 0;
@@ -16,6 +16,8 @@ export const DIRECTION_INBOUND: i32 = 1;
 export const DIRECTION_OUTBOUND: i32 = 2;
 
 export const DEFAULT_MAX_SERIES: i64 = 10000;
+/** Extra dimensions a configuration may define (over all metrics entries). */
+export const MAX_DIMENSIONS: i32 = 16;
 
 // Integer-valued attributes (int64 little-endian), rendered in decimal when used as a dimension.
 const INT_ATTRIBUTES: string[] = [
@@ -63,13 +65,48 @@ function isIdentifier(s: string): bool {
   return true;
 }
 
+/** Whether `c` can be part of a label name ([A-Za-z0-9_]). */
+function isNameChar(c: i32): bool {
+  const l = c | 0x20;
+  return (l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x5f;
+}
+
+/** 1 to 8 printable ASCII characters, none of which a label name could hold. */
 function isSeparator(s: string): bool {
   if (s.length == 0 || s.length > 8) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) return false;
+    if (c < 0x21 || c > 0x7e || isNameChar(c)) return false;
   }
   return true;
+}
+
+/** Whether `s` ends with `part` (a loop: String#endsWith costs ~0.2 KB of module). */
+function endsWith(s: string, part: string): bool {
+  return matchesAt(s, part, s.length - part.length);
+}
+
+/** Whether one of the two label names is the end of the other. */
+function oneEndsOther(a: string, b: string): bool {
+  return (a.length > b.length && endsWith(a, b)) || (b.length > a.length && endsWith(b, a));
+}
+
+/**
+ * A label name (standard, or a dimension so far) that `name` is the end of or ends with,
+ * or "". Envoy's tag regexes are not anchored: `(app=\.=(.*?);\.;)` would match inside
+ * `source_app=.=...`, and `(source_app=...)` inside `my_source_app=.=...` once
+ * source_app is removed from a metric.
+ */
+function labelItEnds(name: string, dimNames: Array<string>): string {
+  for (let i = 0; i < STANDARD_LABEL_COUNT; i++) {
+    const l = unchecked(STANDARD_LABELS[i]);
+    if (oneEndsOther(l, name)) return l;
+  }
+  for (let i = 0; i < dimNames.length; i++) {
+    const l = unchecked(dimNames[i]);
+    if (oneEndsOther(l, name)) return l;
+  }
+  return "";
 }
 
 function isHeaderName(s: string): bool {
@@ -118,12 +155,12 @@ function parseDimension(reader: ConfigReader, field: string, name: string, expr:
   const prefix = "request.headers['";
   if (matchesAt(expr, prefix, 0)) {
     if (!matchesAt(expr, "']", expr.length - 2) || expr.length <= prefix.length + 2) {
-      reader.error(field, "expected request.headers['<name>'] or an attribute path like request.host, got '" + expr + "'");
+      reader.error(field, "expected request.headers['<name>'] or an attribute path like request.host, got " + quoteForMessage(expr));
       return null;
     }
     const header = expr.substring(prefix.length, expr.length - 2);
     if (!isHeaderName(header)) {
-      reader.error(field, "header name must be a lower-case HTTP header name, got '" + header + "'");
+      reader.error(field, "header name must be a lower-case HTTP header name, got " + quoteForMessage(header));
       return null;
     }
     d.isHeader = true;
@@ -131,7 +168,7 @@ function parseDimension(reader: ConfigReader, field: string, name: string, expr:
     return d;
   }
   if (!isPropertyPath(expr)) {
-    reader.error(field, "expected request.headers['<name>'] or an attribute path like request.host (dot-separated segments of letters, digits, '_' or '-'), got '" + expr + "'");
+    reader.error(field, "expected request.headers['<name>'] or an attribute path like request.host (dot-separated segments of letters, digits, '_' or '-'), got " + quoteForMessage(expr));
     return null;
   }
   d.isHeader = false;
@@ -168,9 +205,13 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
   c.disableHostHeaderFallback = r.bool("disable_host_header_fallback", false);
   c.fieldSeparator = r.string("field_separator", ";.;");
   c.valueSeparator = r.string("value_separator", "=.=");
-  if (!isSeparator(c.fieldSeparator)) r.error("field_separator", "must be 1 to 8 printable ASCII characters, no spaces");
-  if (!isSeparator(c.valueSeparator)) r.error("value_separator", "must be 1 to 8 printable ASCII characters, no spaces");
+  const separators = "must be 1 to 8 printable ASCII characters, no spaces, letters, digits or '_'";
+  if (!isSeparator(c.fieldSeparator)) r.error("field_separator", separators);
+  if (!isSeparator(c.valueSeparator)) r.error("value_separator", separators);
   if (c.fieldSeparator == c.valueSeparator) r.error("value_separator", "must differ from field_separator");
+  else if (c.fieldSeparator.includes(c.valueSeparator) || c.valueSeparator.includes(c.fieldSeparator)) {
+    r.error("value_separator", "must not contain field_separator or be contained in it (Envoy's tag regexes would confuse them)");
+  }
   c.statPrefix = r.string("stat_prefix", "istio");
   if (!isIdentifier(c.statPrefix)) r.error("stat_prefix", "must be a Prometheus-safe name ([A-Za-z_][A-Za-z0-9_]*, at most 64 characters)");
   c.maxSeries = <i32>r.integer("max_series", DEFAULT_MAX_SERIES, 1, 1000000);
@@ -194,6 +235,7 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
   const entryDims = new Array<Array<string>>();
   const entryRemove = new Array<Array<string>>();
   const entryDrop = new Array<bool>();
+  let extraDims = 0;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     const targets = new Array<i32>();
@@ -203,7 +245,7 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
     } else {
       let m = metricIndex(name);
       if (m < 0 && matchesAt(name, "istio_", 0)) m = metricIndex(name.substring(6));
-      if (m < 0) e.error("name", "unknown metric '" + name + "'; expected one of " + joined(METRIC_NAMES, ", ") + " (or empty for all)");
+      if (m < 0) e.error("name", "unknown metric " + quoteForMessage(name) + "; expected one of " + joined(METRIC_NAMES, ", ") + " (or empty for all)");
       else targets.push(m);
     }
     const dimMap = e.stringMap("dimensions");
@@ -216,14 +258,24 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
       if (!isIdentifier(dn)) { e.error(field, "dimension name must match [A-Za-z_][A-Za-z0-9_]* (at most 64 characters)"); continue; }
       const d = parseDimension(e, field, dn, dimMap.get(dn));
       if (d === null) continue;
+      // At most MAX_DIMENSIONS are kept (the rest is counted for the error below), so this
+      // lookup stays short: a configuration with 20,000 dimensions is read in linear time.
       const existing = dimNames.indexOf(dn);
       if (existing >= 0) {
         const prev = dims[existing];
         if (prev.isHeader != d.isHeader || String.UTF8.decode(prev.key) != String.UTF8.decode(d.key)) {
-          e.error(field, "dimension '" + dn + "' is defined differently by another metrics entry");
+          e.error(field, "dimension " + quoteForMessage(dn) + " is defined differently by another metrics entry");
           continue;
         }
+      } else if (dims.length >= MAX_DIMENSIONS) {
+        extraDims++;
+        continue;
       } else {
+        const ends = labelItEnds(dn, dimNames);
+        if (ends.length > 0) {
+          e.error(field, "dimension name must neither end another label's name nor end with one ('" + ends + "'): Envoy's tag regex for one would match inside the other");
+          continue;
+        }
         dimNames.push(dn);
         dims.push(d);
       }
@@ -232,8 +284,8 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
     const remove = e.stringArray("tags_to_remove");
     for (let k = 0; k < remove.length; k++) {
       const t = remove[k];
-      if (standardLabelIndex(t) < 0 && !names.includes(t) && !dimNames.includes(t)) {
-        e.error(elementPath("tags_to_remove", k), "unknown label '" + t + "'");
+      if (standardLabelIndex(t) < 0 && !dimMap.has(t) && !dimNames.includes(t)) {
+        e.error(elementPath("tags_to_remove", k), "unknown label " + quoteForMessage(t));
       }
     }
     entryMetrics.push(targets);
@@ -242,7 +294,7 @@ export function parseConfig(r: ConfigReader, forced: i32): StatsConfig {
     entryDrop.push(e.bool("drop", false));
     e.rejectUnknown();
   }
-  if (dims.length > 16) r.error("metrics", "at most 16 extra dimensions, got " + decimal(dims.length));
+  if (extraDims > 0) r.error("metrics", "at most " + decimal(MAX_DIMENSIONS) + " extra dimensions, got " + decimal(dims.length + extraDims));
 
   // Sort the dimensions by name (Istio's order for custom tags).
   const sorted = dimNames.slice(0);

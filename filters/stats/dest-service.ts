@@ -3,6 +3,7 @@
 // cluster metadata filter_metadata.istio.services[0].{host,name}, else the fallback host.
 import { ProtoReader } from "../../assembly/protobuf";
 import { decodeStruct, StructKind } from "../../assembly/struct";
+import { boundedLabel } from "./labels";
 
 export const KIND_METADATA: i32 = 0;   // host and name from cluster metadata
 export const KIND_SPECIAL: i32 = 1;    // name = the cluster name, host = fallback
@@ -51,8 +52,8 @@ export function servicesFromMetadata(ptr: usize, len: i32, index: u32): DestServ
     const list = services.listValue!;
     if (list.length == 0 || list[0].kind != StructKind.Struct) return null;
     const svc = list[0].structValue!;
-    const host = svc.getString("host", "");
-    let name = svc.getString("name", "");
+    const host = boundedLabel(svc.getString("host", ""));
+    let name = boundedLabel(svc.getString("name", ""));
     if (host.length == 0) return null;
     if (name.length == 0) name = host;
     return new DestService(index, KIND_METADATA, host, name);

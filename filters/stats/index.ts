@@ -18,13 +18,14 @@ import {
   METRIC_REQUESTS_TOTAL, METRIC_REQUEST_DURATION, METRIC_REQUEST_BYTES, METRIC_RESPONSE_BYTES,
 } from "./config";
 import * as L from "./labels";
-import { WorkloadLabels, responseFlagsString, orUnknown } from "./labels";
+import { WorkloadLabels, responseFlagsString, orUnknown, MAX_LABEL_BYTES } from "./labels";
 import { localWorkload, peerWorkload, unknownWorkload } from "./peer";
 import { DestService, KIND_METADATA, KIND_SPECIAL, KIND_NONE, isSpecialCluster, servicesFromMetadata } from "./dest-service";
 import { SeriesTable, SeriesEntry, NO_METRIC } from "./series";
 import { ABSENT, appendProperty, appendHeader, bytesEqual, pushU32, pushU64 } from "../../assembly/host-read";
 import { ByteKeyTable } from "../../assembly/byte-key-table";
 import { decimal } from "../../assembly/decimal";
+import { isValidUtf8 } from "../../assembly/utf8";
 
 // Property paths and header names, encoded once.
 const P_XDS_DIRECTION = propertyPath(["xds", "listener_direction"]);
@@ -58,9 +59,20 @@ const GRPC_TYPES: ArrayBuffer[] = [
 const ROUTE_BLOCK_ALL = String.UTF8.encode("block_all");
 const ROUTE_ALLOW_ANY = String.UTF8.encode("allow_any");
 
-// Bounds of the caches that are keyed by what the network sends (peers, clusters, label combinations).
+// Bounds of the caches that are keyed by what the network sends (README "Robustness"). Peers (by
+// Struct bytes and by id) and clusters share one generation: when any of them is full, in entries
+// or in bytes, all are replaced (the series keys too: they name peers and clusters by index).
+// The series keys are replaced alone when they are full. Bytes are what a cache holds: its keys,
+// label text (UTF-16), and a fixed charge per entry for slots and objects.
 const MAX_PEERS: i32 = 4096;
 const MAX_CLUSTERS: i32 = 4096;
+const MAX_PEER_CACHE_BYTES: i32 = 4 << 20;
+const MAX_KEY_CACHE_BYTES: i32 = 4 << 20;
+const ENTRY_CHARGE: i32 = 96;
+/** Peer Structs and ids longer than this are decoded per stream, not cached (metadata-exchange writes at most 6 and 8 KiB). */
+const MAX_CACHED_PEER_BYTES: i32 = 16384;
+/** The key buffer is replaced after a stream that grew it past this (a 60 KiB :authority, say). */
+const MAX_KEY_BUFFER: i32 = 16384;
 
 // String segments of the key, after the fixed part.
 const SEG_SOURCE_PRINCIPAL: i32 = 0;
@@ -83,6 +95,9 @@ class StatsRoot extends RootContext {
   entryList: Array<SeriesEntry> = new Array<SeriesEntry>();
   keys: ByteKeyTable = new ByteKeyTable();
   maxKeys: i32 = 0;
+  /** Bytes charged to the peer and cluster caches, and to the series keys (see the bounds above). */
+  peerBytes: i32 = 0;
+  keyBytes: i32 = 0;
   nextIndex: u32 = 16;
   blackHole: DestService = new DestService(2, KIND_SPECIAL, "", "BlackHoleCluster");
   passthrough: DestService = new DestService(3, KIND_SPECIAL, "", "PassthroughCluster");
@@ -116,8 +131,30 @@ class StatsRoot extends RootContext {
     this.peersById = new ByteKeyTable();
     this.clusterList = new Array<DestService>();
     this.clusters = new ByteKeyTable();
+    this.peerBytes = 0;
+    this.clearKeys();
+  }
+
+  private clearKeys(): void {
     this.entryList = new Array<SeriesEntry>();
     this.keys = new ByteKeyTable();
+    this.keyBytes = 0;
+  }
+
+  /**
+   * Makes room in the peer and cluster caches for one more entry of each kind and `bytes`
+   * more bytes, by replacing them all when they are full. A new generation of indexes too:
+   * they are never reused while a key could name them.
+   */
+  private roomForPeers(bytes: i32): void {
+    if (this.peers.size < MAX_PEERS && this.peersById.size < MAX_PEERS && this.clusters.size < MAX_CLUSTERS
+      && this.peerBytes + bytes <= MAX_PEER_CACHE_BYTES && this.nextIndex < 0xFFFF0000) {
+      this.peerBytes += bytes;
+      return;
+    }
+    this.clearCaches();
+    if (this.nextIndex >= 0xFFFF0000) this.nextIndex = 16;
+    this.peerBytes = bytes;
   }
 
   private peer(inbound: bool): WorkloadLabels {
@@ -126,9 +163,8 @@ class StatsRoot extends RootContext {
     // Peers metadata-exchange named by node id are cached by that id, as its
     // own cache is: a hit reads the short id, not the whole peer Struct.
     const idLen = appendProperty(kb, inbound ? P_DOWNSTREAM_PEER_ID : P_UPSTREAM_PEER_ID);
-    const idPtr = kb.dataStart + <usize>start + 4;
     if (idLen > 0) {
-      const hit = this.peersById.find(idPtr, idLen);
+      const hit = this.peersById.find(kb.dataStart + <usize>start + 4, idLen);
       if (hit >= 0) {
         kb.length = start;
         return this.peerList[hit];
@@ -139,20 +175,39 @@ class StatsRoot extends RootContext {
     const len = appendProperty(kb, inbound ? P_DOWNSTREAM_PEER : P_UPSTREAM_PEER);
     let w = this.unknownPeer;
     if (len > 0) {
-      const ptr = kb.dataStart + <usize>structStart + 4;
-      let at = this.peers.find(ptr, len);
+      let at = this.peers.find(kb.dataStart + <usize>structStart + 4, len);
       if (at >= 0) {
         w = this.peerList[at];
       } else {
-        const decoded = peerWorkload(ptr, len, this.nextIndex++);
+        const decoded = peerWorkload(kb.dataStart + <usize>structStart + 4, len, this.nextIndex++);
         if (decoded !== null) w = decoded;
-        if (this.peers.size >= MAX_PEERS || this.peersById.size >= MAX_PEERS) this.clearCaches();
+        if (len > MAX_CACHED_PEER_BYTES || idLen > MAX_CACHED_PEER_BYTES) {
+          kb.length = start;
+          return w;
+        }
+        // Every insertion below is charged to the budget first (a new id bound to a cached
+        // Struct too: one Struct under a million ids must not grow the by-id cache).
+        this.roomForPeers(len + w.textBytes() + 2 * ENTRY_CHARGE + (idLen > 0 ? idLen : 0));
         at = this.peerList.length;
         this.peerList.push(w);
         this.peers.insert(kb.dataStart + <usize>structStart + 4, len, at);
+        if (idLen > 0 && w !== this.unknownPeer) this.peersById.insert(kb.dataStart + <usize>start + 4, idLen, at);
+        kb.length = start;
+        return w;
       }
       // Only a decoded peer is bound to its id (a later request may carry it).
-      if (idLen > 0 && w !== this.unknownPeer) this.peersById.insert(kb.dataStart + <usize>start + 4, idLen, at);
+      if (idLen > 0 && idLen <= MAX_CACHED_PEER_BYTES && w !== this.unknownPeer) {
+        const before = this.peerList;
+        this.roomForPeers(idLen + ENTRY_CHARGE);
+        if (this.peerList !== before) {
+          // The caches were just replaced: the peer is bound anew, under its Struct too.
+          at = this.peerList.length;
+          this.peerList.push(w);
+          this.peers.insert(kb.dataStart + <usize>structStart + 4, len, at);
+          this.peerBytes += len + w.textBytes() + ENTRY_CHARGE;
+        }
+        this.peersById.insert(kb.dataStart + <usize>start + 4, idLen, at);
+      }
     }
     kb.length = start;
     return w;
@@ -177,7 +232,7 @@ class StatsRoot extends RootContext {
       if (at >= 0) {
         ds = this.clusterList[at];
       } else {
-        if (this.clusters.size >= MAX_CLUSTERS) this.clearCaches();
+        this.roomForPeers(len + ENTRY_CHARGE + 2 * MAX_LABEL_BYTES);
         // Bound to the name now: the metadata read below reuses the buffer the name is in.
         const slot = this.clusterList.length;
         this.clusters.insert(ptr, len, slot);
@@ -236,19 +291,29 @@ class StatsRoot extends RootContext {
     if (grpc) pushU32(kb, <u32>getPropertyI64(P_GRPC_STATUS, 2));
     if (inbound) kb.pushByte(getPropertyBool(P_MTLS, false) ? 1 : 0);
     const seg = this.segOff;
+    // The variable segments, each cut to MAX_LABEL_BYTES in the key itself: label values
+    // and the key cache stay bounded whatever a request carries.
     seg[SEG_SOURCE_PRINCIPAL] = kb.length;
     appendProperty(kb, inbound ? P_CONN_PEER_SAN : P_UP_LOCAL_SAN);
+    cutSegment(kb, seg[SEG_SOURCE_PRINCIPAL]);
     seg[SEG_DESTINATION_PRINCIPAL] = kb.length;
     appendProperty(kb, inbound ? P_CONN_LOCAL_SAN : P_UP_PEER_SAN);
+    cutSegment(kb, seg[SEG_DESTINATION_PRINCIPAL]);
     seg[SEG_HOST] = kb.length;
-    if (ds.kind != KIND_METADATA && !cfg.disableHostHeaderFallback) appendHeader(kb, HeaderMapTypeValues.RequestHeaders, H_AUTHORITY);
-    else pushU32(kb, ABSENT);
+    if (ds.kind != KIND_METADATA && !cfg.disableHostHeaderFallback) {
+      appendHeader(kb, HeaderMapTypeValues.RequestHeaders, H_AUTHORITY);
+      cutSegment(kb, seg[SEG_HOST]);
+    } else {
+      pushU32(kb, ABSENT);
+    }
     const dims = cfg.dimensions;
     for (let d = 0; d < dims.length; d++) {
-      seg[SEG_DIMS + d] = kb.length;
+      const segAt = kb.length;
+      seg[SEG_DIMS + d] = segAt;
       const dim = dims[d];
       if (dim.isHeader) appendHeader(kb, HeaderMapTypeValues.RequestHeaders, dim.key);
       else appendProperty(kb, dim.key);
+      cutSegment(kb, segAt);
     }
 
     let entry: SeriesEntry;
@@ -257,11 +322,14 @@ class StatsRoot extends RootContext {
       entry = this.entryList[at];
     } else {
       entry = this.resolve(inbound, peer, ds, <i32>code, grpc);
-      if (this.keys.size < this.maxKeys) {
-        this.keys.insert(kb.dataStart, kb.length, this.entryList.length);
-        this.entryList.push(entry);
-      }
+      const charge = kb.length + ENTRY_CHARGE;
+      if (this.keys.size >= this.maxKeys || this.keyBytes + charge > MAX_KEY_CACHE_BYTES) this.clearKeys();
+      this.keys.insert(kb.dataStart, kb.length, this.entryList.length);
+      this.entryList.push(entry);
+      this.keyBytes += charge;
     }
+    // A huge header grew the buffer once; it is not kept at that size.
+    if (kb.capacity > MAX_KEY_BUFFER) this.kb = new ByteBuffer(512);
 
     const ids = entry.ids;
     if (ids[METRIC_REQUESTS_TOTAL] != NO_METRIC) increment_metric(ids[METRIC_REQUESTS_TOTAL], 1);
@@ -285,7 +353,7 @@ class StatsRoot extends RootContext {
     const off = this.segOff[i];
     const len = load<u32>(kb.dataStart + <usize>off);
     if (len == ABSENT || len == 0) return "";
-    return String.UTF8.decodeUnsafe(kb.dataStart + <usize>off + 4, <usize>len);
+    return lossyUtf8(kb.dataStart + <usize>off + 4, <i32>len);
   }
 
   private segmentInt(i: i32): string {
@@ -355,6 +423,33 @@ class StatsRoot extends RootContext {
     }
     return this.table.resolve(v, dims, inbound);
   }
+}
+
+/**
+ * Cuts the segment at `at` (u32 length, then the bytes; the last thing in `kb`) to
+ * MAX_LABEL_BYTES, at a UTF-8 character boundary.
+ */
+function cutSegment(kb: ByteBuffer, at: i32): void {
+  const p = kb.dataStart + <usize>at;
+  const len = load<u32>(p);
+  if (len == ABSENT || len <= <u32>MAX_LABEL_BYTES) return;
+  let n = MAX_LABEL_BYTES;
+  // back to the start of a character that would straddle the cut
+  while (n > 0 && (load<u8>(p + 4 + <usize>n) & 0xC0) == 0x80) n--;
+  store<u32>(p, <u32>n);
+  kb.length = at + 4 + n;
+}
+
+/** The bytes as a string: UTF-8 when valid, else each non-ASCII byte as '_'. */
+function lossyUtf8(ptr: usize, len: i32): string {
+  if (isValidUtf8(ptr, len)) return String.UTF8.decodeUnsafe(ptr, <usize>len);
+  const out = changetype<string>(__new(<usize>len << 1, idof<string>()));
+  const o = changetype<usize>(out);
+  for (let i = 0; i < len; i++) {
+    const b = <u32>load<u8>(ptr + <usize>i);
+    store<u16>(o + (<usize>i << 1), <u16>(b < 0x80 ? b : 0x5F));
+  }
+  return out;
 }
 
 class StatsStream extends Context {

@@ -68,6 +68,32 @@ export function responseFlagsString(flags: u64): string {
   return out;
 }
 
+/**
+ * A label value is at most this many bytes of UTF-8 (README "Robustness"): longer
+ * ones are cut at a character boundary, whatever their source (peer metadata,
+ * node metadata, cluster metadata, a header or an attribute).
+ */
+export const MAX_LABEL_BYTES: i32 = 256;
+
+/** `s` cut to at most MAX_LABEL_BYTES of UTF-8, at a character boundary (a surrogate pair is one). */
+export function boundedLabel(s: string): string {
+  const n = s.length;
+  if (n <= MAX_LABEL_BYTES / 3) return s; // fits whatever it holds (at most 3 bytes a code unit)
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const c = <u32>s.charCodeAt(i);
+    let w = 3;
+    let units = 1;
+    if (c < 0x80) w = 1;
+    else if (c < 0x800) w = 2;
+    else if (c - 0xD800 < 0x400 && i + 1 < n && <u32>s.charCodeAt(i + 1) - 0xDC00 < 0x400) { w = 4; units = 2; }
+    if (bytes + w > MAX_LABEL_BYTES) return s.substring(0, i);
+    bytes += w;
+    i += units - 1;
+  }
+  return s;
+}
+
 /** One side of a request (the local node or a peer): the seven workload labels, empty → "unknown" already applied. */
 export class WorkloadLabels {
   workload: string = "unknown";
@@ -82,18 +108,27 @@ export class WorkloadLabels {
   /** Never reused; part of the per-request series key. 0 = the unknown peer. */
   index: u32 = 0;
 
+  /** Bytes of label text this holds (UTF-16, as asc stores it), for the cache budget. */
+  textBytes(): i32 {
+    return (this.workload.length + this.namespace.length + this.app.length + this.version.length + this.canonicalService.length
+      + this.canonicalRevision.length + this.cluster.length + this.canonicalLabel.length) << 1;
+  }
+
   /** From node-metadata-shaped fields (Istio map_node, plugin.cc:56-140). */
   static from(workload: string, namespace: string, cluster: string, app: string, version: string,
     canonicalName: string, canonicalRevision: string, index: u32): WorkloadLabels {
     const w = new WorkloadLabels();
+    // Cut here, so a cached peer holds at most MAX_LABEL_BYTES a label.
+    workload = boundedLabel(workload);
+    canonicalName = boundedLabel(canonicalName);
     w.workload = orUnknown(workload);
-    w.namespace = orUnknown(namespace);
-    w.cluster = orUnknown(cluster);
-    w.app = orUnknown(app);
-    w.version = orUnknown(version);
+    w.namespace = orUnknown(boundedLabel(namespace));
+    w.cluster = orUnknown(boundedLabel(cluster));
+    w.app = orUnknown(boundedLabel(app));
+    w.version = orUnknown(boundedLabel(version));
     if (canonicalName.length > 0) w.canonicalService = canonicalName;
     else w.canonicalService = orUnknown(workload);
-    if (canonicalRevision.length > 0) w.canonicalRevision = canonicalRevision;
+    if (canonicalRevision.length > 0) w.canonicalRevision = boundedLabel(canonicalRevision);
     else w.canonicalRevision = "latest";
     w.canonicalLabel = canonicalName;
     w.index = index;

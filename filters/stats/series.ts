@@ -17,33 +17,54 @@ export class SeriesEntry {
 /** Istio's StatGen::resolve (plugin.h:198-223): `<tag><vs><value><fs>` per label, then the metric name. */
 export function statName(cfg: StatsConfig, metric: i32, labels: Array<string>, dims: Array<string>): string {
   const mc = cfg.metrics[metric];
+  const fs0 = <u32>cfg.fieldSeparator.charCodeAt(0);
+  const vs0 = <u32>cfg.valueSeparator.charCodeAt(0);
   // Concatenation, not Array#join (which would be the module's only join, ~0.3 KB): this runs once
   // per new series.
   let out = "";
   for (let l = 0; l < STANDARD_LABEL_COUNT; l++) {
     if (!mc.keep[l]) continue;
-    out += STANDARD_LABELS[l] + cfg.valueSeparator + sanitize(labels[l], cfg.fieldSeparator) + cfg.fieldSeparator;
+    out += STANDARD_LABELS[l] + cfg.valueSeparator + labelValue(labels[l], fs0, vs0) + cfg.fieldSeparator;
   }
   for (let d = 0; d < cfg.dimensions.length; d++) {
     if (!mc.keepDim[d]) continue;
-    out += cfg.dimensions[d].name + cfg.valueSeparator + sanitize(dims[d], cfg.fieldSeparator) + cfg.fieldSeparator;
+    out += cfg.dimensions[d].name + cfg.valueSeparator + labelValue(dims[d], fs0, vs0) + cfg.fieldSeparator;
   }
   return out + cfg.statPrefix + "_" + METRIC_NAMES[metric];
 }
 
-/** A value must not end its field early: the field separator inside a value becomes '_'. */
-function sanitize(v: string, fs: string): string {
-  let i = v.indexOf(fs);
-  if (i < 0) return v;
-  // (a loop, not replaceAll(): String#replaceAll costs ~550 bytes of module)
-  let out = "";
-  let from = 0;
-  while (i >= 0) {
-    out += v.substring(from, i) + "_";
-    from = i + fs.length;
-    i = v.indexOf(fs, from);
+/**
+ * Whether the code unit at `i` must not stand in a label value: the first character of
+ * either separator, controls and line terminators ('.' in Envoy's tag regexes matches none
+ * of them, so the tag would not be cut out), lone surrogates.
+ */
+function unsafeInLabel(v: string, i: i32, c: u32, fs0: u32, vs0: u32): bool {
+  if (c == fs0 || c == vs0 || c < 0x20 || c - 0x7F <= 0x20 || c - 0x2028 <= 1) return true;
+  if (c - 0xD800 < 0x400) return i + 1 >= v.length || <u32>v.charCodeAt(i + 1) - 0xDC00 >= 0x400;
+  if (c - 0xDC00 < 0x400) return i == 0 || <u32>v.charCodeAt(i - 1) - 0xD800 >= 0x400;
+  return false;
+}
+
+/**
+ * A value that can neither end its field nor supply another label, whatever it holds:
+ * every character unsafeInLabel() names becomes '_'. Without the first character of the
+ * field separator no separator can start inside a value, so Envoy's lazy `(.*?);\.;` ends at
+ * the value's own separator; without the first character of the value separator no
+ * `<tag>=.=` can appear in a value, so each tag regex first matches at its own label
+ * (README "Labels no request can forge"; config.ts keeps separators and label names apart).
+ */
+export function labelValue(v: string, fs0: u32, vs0: u32): string {
+  const n = v.length;
+  let i = 0;
+  while (i < n && !unsafeInLabel(v, i, <u32>v.charCodeAt(i), fs0, vs0)) i++;
+  if (i == n) return v;
+  const out = changetype<string>(__new(<usize>n << 1, idof<string>()));
+  const o = changetype<usize>(out);
+  memory.copy(o, changetype<usize>(v), <usize>n << 1);
+  for (; i < n; i++) {
+    if (unsafeInLabel(v, i, <u32>v.charCodeAt(i), fs0, vs0)) store<u16>(o + (<usize>i << 1), 0x5F);
   }
-  return out + v.substring(from);
+  return out;
 }
 
 function metricType(metric: i32): MetricTypeValues {

@@ -3,7 +3,7 @@
 // points), every built filter on a simple request, filter-specific cases, and the whole chain.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { PROJECT_ROOT } from "../lib/project.ts";
+import { PACKAGE_ROOT } from "../lib/project.ts";
 import { compileRelease, compileStock } from "../lib/compile-filter.ts";
 import type { HeaderList, PropertyInput } from "../../host/index.ts";
 import { encodeStruct } from "../../host/proto.ts";
@@ -53,7 +53,8 @@ const LOG_TIME_PROPERTIES: Record<string, PropertyInput> = {
   "request.duration": 2_500_000, "request.total_size": 310, "response.total_size": 420,
 };
 
-const FLOOR_WAT = path.join(PROJECT_ROOT, "tests/fixtures/host/floor.wat");
+// The references ship with the package (package.json "files").
+const FLOOR_WAT = path.join(PACKAGE_ROOT, "tests/fixtures/host/floor.wat");
 
 async function compileWat(file: string): Promise<Uint8Array> {
   const wabt = await (await import("wabt")).default();
@@ -61,10 +62,10 @@ async function compileWat(file: string): Promise<Uint8Array> {
   try { return new Uint8Array(m.toBinary({}).buffer); } finally { m.destroy(); }
 }
 
-/** AssemblyScript compiles paths relative to the cwd; compile from the project root as the build does. */
+/** AssemblyScript compiles paths relative to the cwd; compile the references from the package root. */
 async function inRoot<T>(f: () => Promise<T>): Promise<T> {
   const cwd = process.cwd();
-  process.chdir(PROJECT_ROOT);
+  process.chdir(PACKAGE_ROOT);
   try { return await f(); } finally { process.chdir(cwd); }
 }
 
@@ -73,7 +74,9 @@ interface FilterEntry { name: string; rootIds: string[]; file: string }
 /** Optional `filters/<name>/bench.json`: {"cases":[{"name","request":{"headers"},"properties"}]} for filter-specific cases. */
 interface BenchSpec { cases?: { name: string; request?: { headers?: HeaderList }; properties?: Record<string, PropertyInput>; response?: { status: number; headers?: HeaderList } }[] }
 
-export async function loadCases(opts: { only?: string[] } = {}): Promise<BenchCase[]> {
+/** `root`: the project whose build/filters.json and filters/<name>/ are measured (default: this package's own). */
+export async function loadCases(opts: { only?: string[]; root?: string } = {}): Promise<BenchCase[]> {
+  const root = opts.root ?? PACKAGE_ROOT;
   const cases: BenchCase[] = [];
   const simple = (name: string, plugins: BenchPlugin[]): BenchCase => ({ name, plugins, requestHeaders: SIMPLE_REQUEST, response: SIMPLE_RESPONSE, properties: PROPERTIES });
   const want = (n: string) => !opts.only?.length || opts.only.includes(n);
@@ -88,15 +91,15 @@ export async function loadCases(opts: { only?: string[] } = {}): Promise<BenchCa
     cases.push(simple("noop-stock", [{ name: "noop-stock", module: m, rootId: "noop" }]));
   }
 
-  const manifest = path.join(PROJECT_ROOT, "build/filters.json");
+  const manifest = path.join(root, "build/filters.json");
   if (!existsSync(manifest)) return cases;
   const filters = JSON.parse(readFileSync(manifest, "utf8")) as FilterEntry[];
   const byName = new Map<string, BenchPlugin>();
   for (const f of filters) {
-    const dir = path.join(PROJECT_ROOT, "filters", f.name);
+    const dir = path.join(root, "filters", f.name);
     const cfgFile = path.join(dir, "example-config.json");
     const plugin: BenchPlugin = {
-      name: f.name, module: new Uint8Array(readFileSync(path.join(PROJECT_ROOT, f.file))), rootId: f.rootIds[0] ?? "",
+      name: f.name, module: new Uint8Array(readFileSync(path.join(root, f.file))), rootId: f.rootIds[0] ?? "",
       configuration: existsSync(cfgFile) ? readFileSync(cfgFile, "utf8") : undefined,
     };
     byName.set(f.name, plugin);

@@ -2,15 +2,14 @@
 // on the Envoy-faithful host, or in real Envoy (--engine envoy, scripts/bench/envoy/). `--json`
 // prints the contract object (docs/contracts.md).
 import os from "node:os";
-import { parseArgs } from "node:util";
 import { loadCases } from "../bench/cases.ts";
 import { prepare, measureAll, type BenchResult, type PreparedCase } from "../bench/measure.ts";
 import { checkTargets, formatTargets } from "../bench/targets.ts";
 import { ENVOY_CASE_NAMES } from "../bench/envoy/names.ts";
+import { findProject } from "../lib/project.ts";
+import { parseCommandArgs, UsageError } from "../lib/usage.ts";
 
-export const summary = "benchmark per-request cost and memory of the references and every built filter";
-
-const HELP = `Usage: mesh-filters bench [--engine host|envoy] [--json] [--requests N] [--runs R] [--case NAME]...
+const HELP = `Usage: mesh-filters bench [--engine host|envoy] [--json] [--requests N] [--runs R] [--case NAME]... [--root DIR]
        mesh-filters bench --engine envoy [--connections C] [--soak N] [--explain] ...
 
 --engine host (the default):
@@ -59,12 +58,12 @@ function table(results: BenchResult[]): string {
 
 function count(flag: string, text: string, min: number): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got ${text}`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got ${text}`, HELP);
   return n;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       engine: { type: "string", default: "host" },
@@ -75,27 +74,29 @@ export async function run(argv: string[]): Promise<number> {
       explain: { type: "boolean", default: false },
       runs: { type: "string" },
       case: { type: "string", multiple: true },
+      root: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) { console.log(HELP); return 0; }
   const engine = values.engine;
-  if (engine !== "host" && engine !== "envoy") throw new Error(`--engine must be host or envoy, got ${engine}`);
+  if (engine !== "host" && engine !== "envoy") throw new UsageError(`--engine must be host or envoy, got ${engine}`, HELP);
   const requests = count("--requests", values.requests ?? (engine === "envoy" ? "200000" : "1000000"), 1);
   const runs = count("--runs", values.runs ?? (engine === "envoy" ? "10" : "5"), 1);
+  const root = findProject({ root: values.root }).root;
   if (engine === "envoy") {
     const { benchEnvoy } = await import("../bench/envoy/command.ts");
     return benchEnvoy({
-      json: values.json, requests, runs, cases: values.case,
+      json: values.json, requests, runs, cases: values.case, root,
       connections: count("--connections", values.connections ?? "4", 1), soak: count("--soak", values.soak ?? "1000000", 0),
       explain: values.explain,
     });
   }
   for (const flag of ["connections", "soak"] as const) {
-    if (values[flag] !== undefined) throw new Error(`--${flag} applies to --engine envoy only`);
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to --engine envoy only`, HELP);
   }
-  if (values.explain) throw new Error("--explain applies to --engine envoy only");
-  const cases = await loadCases({ only: values.case });
+  if (values.explain) throw new UsageError("--explain applies to --engine envoy only", HELP);
+  const cases = await loadCases({ only: values.case, root });
   const prepared: PreparedCase[] = [];
   for (const c of cases) {
     if (!values.json) process.stderr.write(`bench: loading ${c.name}...\n`);

@@ -4,31 +4,32 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { inspectAbiSurface } from "../lib/abi-surface.ts";
 import { DEBUG_OPTIONS, RELEASE_OPTIONS } from "../lib/compile-filter.ts";
 import { compileMany } from "../lib/compile-pool.ts";
-import { discoverFilters, PROJECT_ROOT, type FilterBuild } from "../lib/project.ts";
+import { discoverFilters, findProject, PACKAGE_ROOT, type FilterBuild } from "../lib/project.ts";
 import { validateWasm } from "../lib/validate-wasm.ts";
+import { didYouMean, parseCommandArgs } from "../lib/usage.ts";
 
-export const summary = "compile every filter to build/<name>.wasm, validate and ABI-check it, write build/filters.json";
+const HELP = `Usage: mesh-filters build [--filter NAME]... [--out DIR] [--no-debug] [--quiet] [--root DIR]
 
-const HELP = `Usage: mesh-filters build [--filter NAME]... [--out DIR] [--no-debug] [--quiet]
-
-Compiles filters/<name>/index.ts with AssemblyScript 0.17.14 into
+Compiles the project's filters/<name>/index.ts with AssemblyScript 0.17.14 into
 <out>/<name>.wasm (optimized) and <out>/<name>.debug.wasm (names kept), checks
 each with wabt and against the Proxy-Wasm ABI surface Envoy provides, and
 writes <out>/filters.json. Default out: build/. --no-debug skips the debug
-modules. Modules compile in parallel, one worker per core.`;
+modules. Modules compile in parallel, one worker per core.
+The project is --root DIR, else the nearest folder upward from here with
+mesh-filters.json (or a package.json "mesh-filters" field).`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       filter: { type: "string", multiple: true },
       out: { type: "string" },
       quiet: { type: "boolean", default: false },
       "no-debug": { type: "boolean", default: false },
+      root: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -36,15 +37,18 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const outDir = path.resolve(values.out ?? path.join(PROJECT_ROOT, "build"));
+  const { root } = findProject({ root: values.root });
+  const outDir = path.resolve(values.out ?? path.join(root, "build"));
   const say = values.quiet ? () => {} : (s: string) => console.log(s);
-  const results = await buildFilters({ outDir, only: values.filter, debug: !values["no-debug"], progress: say });
+  const results = await buildFilters({ root, outDir, only: values.filter, debug: !values["no-debug"], progress: say });
   say("");
   say(formatSummary(results));
   return 0;
 }
 
 export interface BuildOptions {
+  /** The project whose filters/<name>/ are built (default: this package's own). */
+  root?: string;
   outDir: string;
   only?: string[];
   /** Also build <name>.debug.wasm (default true). */
@@ -54,18 +58,22 @@ export interface BuildOptions {
 
 export async function buildFilters(opts: BuildOptions): Promise<FilterBuild[]> {
   const progress = opts.progress ?? (() => {});
-  let filters = discoverFilters();
+  const root = path.resolve(opts.root ?? PACKAGE_ROOT);
+  let filters = discoverFilters(root);
   if (opts.only?.length) {
     const unknown = opts.only.filter((n) => !filters.some((f) => f.name === n));
-    if (unknown.length) throw new Error(`no such filter: ${unknown.join(", ")} (have: ${filters.map((f) => f.name).join(", ")})`);
+    if (unknown.length) {
+      const names = filters.map((f) => f.name);
+      throw new Error(`no such filter: ${unknown.join(", ")} (have: ${names.join(", ") || "none"}).${didYouMean(unknown[0]!, names)}`);
+    }
     filters = filters.filter((f) => opts.only!.includes(f.name));
   }
-  if (filters.length === 0) throw new Error("no filters found under filters/<name>/index.ts");
+  if (filters.length === 0) throw new Error(`no filters found under ${path.join(root, "filters")}/<name>/index.ts (\`mesh-filters new <name>\` starts one)`);
   mkdirSync(opts.outDir, { recursive: true });
   // Paths are compiled relative to the project root so that debug names, and
   // so the bytes, do not depend on where the checkout lives.
   const cwd = process.cwd();
-  process.chdir(PROJECT_ROOT);
+  process.chdir(root);
   const withDebug = opts.debug ?? true;
   const results: FilterBuild[] = [];
   try {
@@ -74,7 +82,7 @@ export async function buildFilters(opts: BuildOptions): Promise<FilterBuild[]> {
     }
     progress(`compiling ${filters.map((f) => f.name).join(", ")}${withDebug ? " (release and debug)" : ""}`);
     const jobs = filters.flatMap((f) => {
-      const entry = path.relative(PROJECT_ROOT, f.entry);
+      const entry = path.relative(root, f.entry);
       const release = { entry, options: { ...RELEASE_OPTIONS, use: [...RELEASE_OPTIONS.use] } };
       const debug = { entry, options: { ...DEBUG_OPTIONS, use: [...DEBUG_OPTIONS.use] } };
       return withDebug ? [release, debug] : [release];
@@ -88,7 +96,7 @@ export async function buildFilters(opts: BuildOptions): Promise<FilterBuild[]> {
       if (withDebug) outputs.push([binaries[2 * i + 1], debugFile]);
       for (const [bytes, where] of outputs) {
         await validateWasm(bytes, where);
-        const report = inspectAbiSurface(bytes, path.relative(PROJECT_ROOT, where));
+        const report = inspectAbiSurface(bytes, path.relative(root, where));
         if (report.problems.length) throw new Error(`ABI check failed:\n  ${report.problems.join("\n  ")}`);
       }
       for (const [bytes, where] of outputs) writeFileSync(where, bytes);
@@ -96,18 +104,18 @@ export async function buildFilters(opts: BuildOptions): Promise<FilterBuild[]> {
       results.push({
         name: f.name,
         rootIds: f.rootIds,
-        file: path.relative(PROJECT_ROOT, file),
+        file: path.relative(root, file),
         size: release.length,
         sha256: createHash("sha256").update(release).digest("hex"),
         abiVersion,
-        ...(withDebug ? { debugFile: path.relative(PROJECT_ROOT, debugFile) } : {}),
+        ...(withDebug ? { debugFile: path.relative(root, debugFile) } : {}),
       });
       progress(`[${i + 1}/${filters.length}] ${f.name}: ok (${release.length} bytes, root ids ${f.rootIds.join(", ")})`);
     }
   } finally {
     process.chdir(cwd);
   }
-  writeFileSync(path.join(opts.outDir, "filters.json"), JSON.stringify(mergeEntries(opts, results), null, 2) + "\n");
+  writeFileSync(path.join(opts.outDir, "filters.json"), JSON.stringify(mergeEntries(opts, root, results), null, 2) + "\n");
   return results;
 }
 
@@ -116,7 +124,7 @@ export async function buildFilters(opts: BuildOptions): Promise<FilterBuild[]> {
  * entries of an existing filters.json whose modules are still there, so one
  * filter can be rebuilt without dropping the rest from the contract file.
  */
-function mergeEntries(opts: BuildOptions, results: FilterBuild[]): FilterBuild[] {
+function mergeEntries(opts: BuildOptions, root: string, results: FilterBuild[]): FilterBuild[] {
   const file = path.join(opts.outDir, "filters.json");
   if (!opts.only?.length || !existsSync(file)) return results;
   let previous: FilterBuild[];
@@ -126,7 +134,7 @@ function mergeEntries(opts: BuildOptions, results: FilterBuild[]): FilterBuild[]
     return results;
   }
   const rebuilt = new Set(results.map((r) => r.name));
-  const kept = previous.filter((p) => !rebuilt.has(p.name) && existsSync(path.join(PROJECT_ROOT, p.file)));
+  const kept = previous.filter((p) => !rebuilt.has(p.name) && existsSync(path.join(root, p.file)));
   return [...kept, ...results].sort((a, b) => a.name.localeCompare(b.name));
 }
 

@@ -1,10 +1,8 @@
 // `mesh-filters doctor [--json]`: the external tools this checkout uses and
 // whether they are fit (tools/doctor.ts). Exit 0 when every required tool is
 // found and Envoy loads a Proxy-Wasm filter, 1 otherwise.
-import { parseArgs } from "node:util";
 import { doctor, doctorProblems, formatDoctor } from "../../tools/doctor.ts";
-
-export const summary = "which external tools (Envoy, ORAS, registry, skopeo, ...) are found, their versions, and whether Envoy runs Wasm";
+import { parseCommandArgs } from "../lib/usage.ts";
 
 const HELP = `Usage: mesh-filters doctor [--json]
 
@@ -23,7 +21,7 @@ Exit 0 when every required tool (envoy, oras, skopeo, docker-registry, node)
 is found and Envoy loads a Wasm filter; 1 otherwise.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
     strict: true,

@@ -1,20 +1,21 @@
 // `mesh-filters package`: build/filters.json -> dist/oci (OCI image layout).
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { packageFilters } from "../../oci/index.ts";
 import { parseVariant } from "../../oci/cli-args.ts";
+import { findProject } from "../lib/project.ts";
+import { parseCommandArgs } from "../lib/usage.ts";
 
-export const summary = "package built filters as OCI artifacts (wasm and compat variants) into dist/oci";
-
-const HELP = `Usage: mesh-filters package [--variant wasm|compat|both] [--filter NAME]... [--filters build/filters.json] [--out dist/oci] [--root .]
+const HELP = `Usage: mesh-filters package [--variant wasm|compat|both] [--filter NAME]... [--filters build/filters.json] [--out dist/oci] [--root DIR]
 
 Writes an OCI image layout with one tag per filter and variant: <name> (wasm
 variant: runtime config + module, 2 layers) and <name>-compat (one tar+gzip
 layer holding plugin.wasm). Reproducible: 'created' comes from SOURCE_DATE_EPOCH,
-else the commit time of HEAD. Prints each tag's manifest digest.`;
+else the commit time of HEAD. Prints each tag's manifest digest.
+The project is --root DIR, else the nearest folder upward with mesh-filters.json
+(or a package.json "mesh-filters" field); paths are relative to it.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       variant: { type: "string", default: "both" },
@@ -30,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const root = path.resolve(values.root ?? process.cwd());
+  const { root } = findProject({ root: values.root });
   const result = packageFilters({
     projectRoot: root,
     filtersJson: values.filters ? path.resolve(values.filters) : undefined,

@@ -1,15 +1,14 @@
 // `mesh-filters push`: package, then copy every artifact to the registry with
 // ORAS (or skopeo), confirm each digest, record dist/pushed.json.
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { pushFilters, PushError, type PushTool } from "../../oci/index.ts";
 import { credentialsFromFlags, parseVariant } from "../../oci/cli-args.ts";
-
-export const summary = "push every filter (wasm and compat variants) to an OCI registry with ORAS or skopeo";
+import { findProject } from "../lib/project.ts";
+import { parseCommandArgs, UsageError } from "../lib/usage.ts";
 
 const HELP = `Usage: mesh-filters push --registry HOST[:PORT]/NAMESPACE [--tag T] [--variant wasm|compat|both]
                          [--plain-http] [--username U --password-stdin] [--dry-run]
-                         [--tool oras|skopeo] [--filter NAME]... [--filters build/filters.json] [--root .]
+                         [--tool oras|skopeo] [--filter NAME]... [--filters build/filters.json] [--root DIR]
 
 Each filter goes to its own repository: <registry>/<name>:<tag> (wasm variant)
 and <registry>/<name>:<tag>-compat (compat variant); the tag defaults to the
@@ -21,7 +20,7 @@ Prints each reference with its manifest digest (the sha256 Istio's WasmPlugin
 wants) and writes dist/pushed.json once every push is confirmed.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       registry: { type: "string" },
@@ -43,15 +42,12 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (!values.registry) {
-    console.error(`mesh-filters push: --registry is required\n\n${HELP}`);
-    return 2;
-  }
-  if (values.tool !== undefined && values.tool !== "oras" && values.tool !== "skopeo") throw new Error(`--tool must be oras or skopeo`);
+  if (!values.registry) throw new UsageError("--registry is required", HELP);
+  if (values.tool !== undefined && values.tool !== "oras" && values.tool !== "skopeo") throw new UsageError(`--tool must be oras or skopeo`, HELP);
   const credentials = await credentialsFromFlags(values.username, values["password-stdin"]);
   try {
     const result = await pushFilters({
-      projectRoot: path.resolve(values.root ?? process.cwd()),
+      projectRoot: findProject({ root: values.root }).root,
       filtersJson: values.filters ? path.resolve(values.filters) : undefined,
       registry: values.registry,
       tag: values.tag,

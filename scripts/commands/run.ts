@@ -10,18 +10,17 @@ import { createEngine, ENGINE_NAMES } from "../../engine/index.ts";
 import { planStream, UnproducibleProperty, PRODUCIBLE, clusterFromPlan } from "../../engine/properties.ts";
 import { canonical } from "../../engine/envoy/bootstrap.ts";
 import { checkFilterStateKey } from "../../engine/envoy/access-log.ts";
+import { didYouMean, UsageError } from "../lib/usage.ts";
 import { StartError, type EngineName, type ListenerShape, type PluginSpec, type Stream, type StreamResult, type Topology } from "../../engine/types.ts";
-
-export const summary = "run JSON Lines requests through a chain of Wasm plugins, in the Envoy-faithful host or in real Envoy";
 
 const HELP = `Usage: mesh-filters run --plugin <file.wasm> [--root-id ID] [--config <file.json|inline JSON>]
                         [--plugin ...] [--node <node.json>] [--stats-tags <tags.json>]
-                        --requests <file.jsonl> [--metrics prometheus] [--log-level info]
+                        --requests <file.jsonl | -> [--metrics prometheus] [--log-level info]
                         [--engine host|envoy] [--filter-state KEY]...
 
 Plugins form one chain in the order given; --root-id and --config apply to the --plugin
 before them (no --root-id = empty root id, as in an Envoy configuration that names none).
-Input: one stream per line:
+Input (--requests FILE, or - for standard input): one stream per line; unknown keys are errors:
   {"request":{"headers":[["name","value"]],"body":"...","trailers":[...]},
    "upstream":{"status":200,"headers":[...],"body":"..."},
    "properties":{"xds.listener_direction":1,"source.address":"10.0.0.1:5555"}}
@@ -48,7 +47,7 @@ any other property is an error naming the line. Envoy cannot list filter
 state: --filter-state KEY (repeatable, e.g. wasm.upstream_peer) names the keys
 printed (default with envoy: the keys our filters set; with host: every key).`;
 
-class UsageError extends Error {}
+const FLAGS = ["--plugin", "--root-id", "--config", "--node", "--log-level", "--stats-tags", "--requests", "--engine", "--filter-state", "--metrics", "--help"];
 
 interface PluginArg { file: string; rootId?: string; config?: string }
 
@@ -88,7 +87,7 @@ function parse(argv: string[]) {
       case "--metrics":
         if (value !== "prometheus") throw new UsageError(`--metrics supports only "prometheus"`);
         metrics = value; break;
-      default: throw new UsageError(`unknown option ${flag}`);
+      default: throw new UsageError(`unknown option '${flag}'.${didYouMean(flag.replace(/^-+/, ""), FLAGS.map((f) => f.slice(2)), "--")}`);
     }
   }
   if (!plugins.length) throw new UsageError("at least one --plugin is required");
@@ -147,11 +146,26 @@ export function printable(b: Uint8Array): string {
   return "base64:" + Buffer.from(b).toString("base64");
 }
 
+/** The keys a request line may have, per object: a misspelt key would otherwise be ignored silently. */
+const LINE_KEYS = ["request", "upstream", "properties"];
+const REQUEST_KEYS = ["headers", "body", "trailers"];
+const UPSTREAM_KEYS = ["status", "headers", "body", "trailers"];
+
+function rejectUnknownKeys(o: Record<string, unknown>, known: string[], at: string, where: string): void {
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) {
+      throw new Error(`${where}: unknown key "${at}${k}" (${at ? `${at.slice(0, -1)} takes` : "a line takes"} ${known.join(", ")}).${didYouMean(k, known)}`);
+    }
+  }
+}
+
 function checkLine(v: unknown, where: string): Stream {
   if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error(`${where}: a stream must be a JSON object`);
   const o = v as Record<string, unknown>;
+  rejectUnknownKeys(o, LINE_KEYS, "", where);
   const req = o.request as Record<string, unknown> | undefined;
-  if (!req || typeof req !== "object") throw new Error(`${where}: "request" object is required`);
+  if (!req || typeof req !== "object" || Array.isArray(req)) throw new Error(`${where}: "request" object is required`);
+  rejectUnknownKeys(req, REQUEST_KEYS, "request.", where);
   const pairs = (x: unknown, name: string) => {
     if (x === undefined) return;
     if (!Array.isArray(x) || !x.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string")) {
@@ -163,7 +177,8 @@ function checkLine(v: unknown, where: string): Stream {
   if (req.body !== undefined && typeof req.body !== "string") throw new Error(`${where}: request.body must be a string`);
   const up = o.upstream as Record<string, unknown> | undefined;
   if (up !== undefined) {
-    if (typeof up !== "object" || up === null) throw new Error(`${where}: "upstream" must be an object`);
+    if (typeof up !== "object" || up === null || Array.isArray(up)) throw new Error(`${where}: "upstream" must be an object`);
+    rejectUnknownKeys(up, UPSTREAM_KEYS, "upstream.", where);
     pairs(up.headers, "upstream.headers");
     pairs(up.trailers, "upstream.trailers");
     if (up.status !== undefined && !(Number.isInteger(up.status) && (up.status as number) >= 100 && (up.status as number) <= 999)) {
@@ -211,15 +226,16 @@ export function outputLine(r: StreamResult): string {
 export async function run(argv: string[]): Promise<number> {
   let opts: ReturnType<typeof parse>;
   try { opts = parse(argv); } catch (e) {
-    if (e instanceof UsageError) { console.error(`mesh-filters run: ${e.message}\n\n${HELP}`); return 2; }
+    if (e instanceof UsageError) throw new UsageError(e.message, HELP);
     throw e;
   }
   if (!opts) { console.log(HELP); return 0; }
 
   const node = opts.node ? checkNode(readJsonFile(opts.node, "--node"), opts.node) : undefined;
   const statsTags = opts.statsTags ? checkStatsTags(readJsonFile(opts.statsTags, "--stats-tags"), opts.statsTags) : undefined;
+  // `--requests -` reads standard input (file descriptor 0), named "-" in messages as the file would be.
   let lines: string[];
-  try { lines = readFileSync(opts.requests, "utf8").split("\n"); } catch (e) {
+  try { lines = readFileSync(opts.requests === "-" ? 0 : opts.requests, "utf8").split("\n"); } catch (e) {
     throw new Error(`--requests ${opts.requests}: cannot read: ${(e as Error).message}`);
   }
   // Parse every line before running anything, so a bad file fails before any output.

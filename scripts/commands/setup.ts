@@ -1,11 +1,9 @@
 // `mesh-filters setup` (npm run setup): Envoy, ORAS and the Debian packages
 // the tests use, found or installed pinned into .tools/ (tools/setup.ts).
-import { parseArgs } from "node:util";
 import { setup, SETUP_TOOLS, type SetupResult, type SetupTool } from "../../tools/setup.ts";
 import { TOOLS_DIR_ENV, toolsDirFor } from "../../tools/locate.ts";
 import { DEBIAN_PACKAGES, ENVOY_PIN, ORAS_PIN } from "../../tools/pins.ts";
-
-export const summary = "install the pinned Envoy and ORAS into .tools/ and the Debian packages the tests use, where missing";
+import { didYouMean, parseCommandArgs, UsageError } from "../lib/usage.ts";
 
 const HELP = `Usage: mesh-filters setup [--only TOOL[,TOOL]] [--force] [--json]
 
@@ -32,7 +30,9 @@ function parseOnly(v: string | undefined): SetupTool[] | undefined {
   if (!v) return undefined;
   const names = v.split(",").map((s) => s.trim()).filter(Boolean);
   const unknown = names.filter((n) => !(SETUP_TOOLS as readonly string[]).includes(n));
-  if (unknown.length) throw new Error(`--only: unknown tool(s) ${unknown.join(", ")} (known: ${SETUP_TOOLS.join(", ")})`);
+  if (unknown.length) {
+    throw new UsageError(`--only: unknown tool(s) ${unknown.join(", ")} (known: ${SETUP_TOOLS.join(", ")}).${didYouMean(unknown[0]!, SETUP_TOOLS)}`, HELP);
+  }
   return names as SetupTool[];
 }
 
@@ -55,7 +55,7 @@ export function formatSetup(result: SetupResult): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       only: { type: "string" },

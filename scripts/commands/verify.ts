@@ -1,17 +1,15 @@
 // `mesh-filters verify <reference | oci:layout:tag>`: would Istio accept this
 // artifact, and is it the module we built? Non-zero exit when not.
-import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { formatReport, verifyArtifact, type AbiChecker } from "../../oci/index.ts";
+import { formatReport, verifyArtifact } from "../../oci/index.ts";
+import { checkAbiSurface } from "../lib/abi-surface.ts";
 import { credentialsFromFlags } from "../../oci/cli-args.ts";
-
-export const summary = "check an artifact in a registry or layout against Istio's rules, build/filters.json and the ABI surface";
+import { findProjectIfAny } from "../lib/project.ts";
+import { parseCommandArgs, UsageError } from "../lib/usage.ts";
 
 const HELP = `Usage: mesh-filters verify <HOST[:PORT]/REPO:TAG | HOST/REPO@sha256:... | oci:DIR:TAG | DIR:TAG>
                            [--plain-http] [--username U --password-stdin] [--filters build/filters.json]
-                           [--pushed dist/pushed.json] [--root .]
+                           [--pushed dist/pushed.json] [--root DIR]
 
 Fetches the manifest and every blob (checking digests and sizes, within the
 read limits), applies Istio's image-fetcher rules (Docker or OCI image whose
@@ -25,16 +23,8 @@ Exit 0: OK, deployable and the module we built. Exit 1: a check failed.
 Exit 3: UNVERIFIED, Istio would accept it but build/filters.json is missing,
 so nothing says it is our module (with CI=true this is a failure, exit 1).`;
 
-/** scripts/lib/abi-surface.ts is written by another part of the project; use it when present. */
-async function loadAbiChecker(): Promise<AbiChecker | undefined> {
-  const file = fileURLToPath(new URL("../lib/abi-surface.ts", import.meta.url));
-  if (!existsSync(file)) return undefined;
-  const mod = (await import(file)) as { checkAbiSurface?: AbiChecker };
-  return mod.checkAbiSurface;
-}
-
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       "plain-http": { type: "boolean", default: false },
@@ -52,17 +42,15 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length !== 1) {
-    console.error(`mesh-filters verify: expected exactly one artifact reference\n\n${HELP}`);
-    return 2;
-  }
-  const root = path.resolve(values.root ?? process.cwd());
+  if (positionals.length !== 1) throw new UsageError("expected exactly one artifact reference", HELP);
+  // Outside a project there is no build to compare with: UNVERIFIED at best.
+  const root = findProjectIfAny({ root: values.root })?.root ?? process.cwd();
   const report = await verifyArtifact(positionals[0]!, {
     plainHttp: values["plain-http"],
     credentials: await credentialsFromFlags(values.username, values["password-stdin"]),
     filtersJson: path.resolve(root, values.filters ?? "build/filters.json"),
     pushedJson: path.resolve(root, values.pushed ?? "dist/pushed.json"),
-    abiCheck: await loadAbiChecker(),
+    abiCheck: checkAbiSurface,
   });
   const verified = report.ok && report.verified;
   (verified ? console.log : console.error)(formatReport(report));

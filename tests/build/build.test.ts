@@ -1,14 +1,13 @@
 // `mesh-filters build`: reproducible bytes and the build/filters.json contract.
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buildFilters } from "../../scripts/commands/build.ts";
 import { discoverFilters, readFiltersJson, PROJECT_ROOT } from "../../scripts/lib/project.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), "mesh-build-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir("mesh-build");
 
 describe("mesh-filters build", () => {
   it("writes build/filters.json with one entry per filter in the fixed shape", () => {

@@ -3,12 +3,12 @@
 // stopping it (exit and signal hooks), not even when Node is SIGKILLed (the
 // watchdog `sh` that Envoy runs under kills it when Node's pipe closes).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
 import { envoySuite, ENVOY_BIN } from "./helpers.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -49,7 +49,7 @@ function holdEnvoy(how: "wait" | "throw" | "exit") {
 
 envoySuite("no orphan Envoy", () => {
   it("a test that throws while its suite's Envoy runs still stops it (child vitest)", () => {
-    const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), "mwf-orphan-")), "pids");
+    const pidFile = path.join(tempDir("mwf-orphan"), "pids");
     const r = spawnSync(process.execPath, [
       path.join(PROJECT_ROOT, "node_modules/vitest/vitest.mjs"), "run", "--config", "tests/envoy/fixtures/vitest.fixture.config.ts",
     ], { cwd: PROJECT_ROOT, env: { ...env, MWF_PID_FILE: pidFile }, encoding: "utf8", timeout: 120_000 });

@@ -3,17 +3,18 @@
 // filter state and logs agree between the engines; properties Envoy cannot
 // produce, bad lines and a missing Envoy are clear errors with a non-zero exit.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
+import { watToWasm } from "../../scripts/lib/validate-wasm.ts";
 import { builtModule, envoySuite, ENVOY_BIN } from "./helpers.ts";
 import { probeModule } from "./probe.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
 const exec = promisify(execFile);
-const dir = mkdtempSync(path.join(os.tmpdir(), "mesh-run-envoy-"));
+const dir = tempDir("mesh-run-envoy");
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -107,6 +108,33 @@ envoySuite("mesh-filters run --engine envoy", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`${requests}:2: property request.time: Envoy derives it from the traffic`);
     expect(r.stdout).toBe("");
+  });
+
+  it("a plugin that traps: each engine prints the trap on its stream's line, lists it on stderr and exits 1", async () => {
+    const trapper = path.join(dir, "trap-on-demand.wasm");
+    writeFileSync(trapper, await watToWasm(readFileSync(path.join(PROJECT_ROOT, "tests/fixtures/envoy/trap-on-demand.wat"), "utf8")));
+    const requests = file("trap.jsonl", [
+      JSON.stringify({ request: { headers: [[":path", "/ok"]] } }),
+      JSON.stringify({ request: { headers: [[":path", "/trap"], ["x-trap", "1"]] } }),
+      JSON.stringify({ request: { headers: [[":path", "/after"]] } }),
+    ].join("\n"));
+    for (const engine of ["host", "envoy"]) {
+      const r = await run(["--plugin", trapper, "--requests", requests, "--engine", engine]);
+      expect(r.code, `${engine}: ${r.stderr}`).toBe(1);
+      const out = lines(r.stdout);
+      expect(out.map((l: any) => [l.response.status, l.response.details]), engine).toEqual([[200, "via_upstream"], [503, "wasm_fail_stream"], [503, "wasm_fail_stream"]]);
+      expect(out[0].traps, engine).toBeUndefined();
+      expect(out[1].traps, engine).toEqual([{ plugin: "trap-on-demand", function: "proxy_on_request_headers", message: expect.stringMatching(/^Function: proxy_on_request_headers failed: Uncaught RuntimeError: unreachable/) }]);
+      expect(out[2].traps, engine).toBeUndefined();
+      expect(r.stderr, engine).toContain(`${requests}:2: plugin 'trap-on-demand' trapped in proxy_on_request_headers: Function: proxy_on_request_headers failed`);
+    }
+  });
+
+  it("a reset stream carries the reason from Envoy's access log", async () => {
+    const requests = file("reset.jsonl", `${JSON.stringify({ request: { headers: [[":path", "/"], ["content-type", "application/grpc"], ["x_spoofed", "1"]] } })}\n`);
+    const r = await run(["--plugin", builtModule("add-header"), "--root-id", "add_header", "--config", "filters/add-header/example-config.json", "--requests", requests, "--engine", "envoy"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout)[0]).toMatchObject({ reset: true, resetReason: "proxy reset the stream: http2.unexpected_underscore, response flags DR", response: { status: 0 } });
   });
 
   it("a rejected configuration names the module and carries our log line", async () => {

@@ -62,7 +62,10 @@ envoySuite("add-header through the runner", () => {
     expect(underscore.response).toMatchObject({ status: 400, details: "http1.unexpected_underscore" });
     // Over HTTP/2 Envoy resets the stream instead of answering: a reset result, as the host gives one.
     const h2 = await send([[":path", "/"], ["content-type", "application/grpc"], ["x_auth_principal", "admin"]]);
-    expect(h2).toMatchObject({ reset: true, response: { status: 0, local: true, details: "http2.unexpected_underscore" }, upstreamRequest: null });
+    expect(h2).toMatchObject({
+      reset: true, resetReason: "edge reset the stream: http2.unexpected_underscore, response flags DR",
+      response: { status: 0, local: true, details: "http2.unexpected_underscore" }, upstreamRequest: null,
+    });
   });
 
   it("reads Envoy's own /stats/prometheus", async () => {

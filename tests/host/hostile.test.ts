@@ -33,15 +33,16 @@ describe("a trapping module", () => {
     expect(good.failed).toBe(false);
   });
 
-  test("fail open: the failed plugin is skipped, the request reaches the upstream", async () => {
+  test("fail open: the stream that trapped still fails (as in Envoy 1.40); later ones skip the failed plugin and reach the upstream", async () => {
     const host = new ProxyWasmHost();
     const bad = await host.loadPlugin({ module: await HOSTILE, configuration: "t", failOpen: true });
     const c = host.chain([bad]);
     const r1 = await c.send({ request: { headers: [] } });
-    expect(r1.response).toMatchObject({ status: 200, local: false });
-    expect(r1.upstreamRequest).not.toBeNull();
+    expect(r1.response).toMatchObject({ status: 503, local: true, details: "wasm_fail_stream" });
+    expect(r1.upstreamRequest).toBeNull();
     const r2 = await c.send({ request: { headers: [] } });
-    expect(r2.response.status).toBe(200);
+    expect(r2.response).toMatchObject({ status: 200, local: false });
+    expect(r2.upstreamRequest).not.toBeNull();
   });
 
   test("a failure is per worker VM: the other worker keeps serving until it fails too", async () => {

@@ -4,16 +4,16 @@
 // memory got past maxMemoryPages, and a 15-byte module with a huge memory count
 // cost seconds and gigabytes before an error that named nothing.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { ProxyWasmHost, PluginLoadError } from "../../host/index.ts";
 import { runCliBounded } from "../support/bounded-cli.ts";
 import { wat } from "./wat.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const dir = mkdtempSync(path.join(tmpdir(), "mesh-module-limits-"));
+const dir = tempDir("mesh-module-limits");
 const EXPORTS = `(func (export "malloc") (param i32) (result i32) (i32.const 1024)) (func (export "proxy_abi_version_0_2_1"))`;
 
 function file(name: string, bytes: Uint8Array | string): string {

@@ -1,20 +1,22 @@
 // `mesh-filters run` through the real CLI: the JSON Lines contract, filter state encoding,
 // Prometheus output, and clear errors that name the file and line.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, test } from "vitest";
 import { wat, data, arg } from "./wat.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const exec = promisify(execFile);
-const dir = mkdtempSync(path.join(tmpdir(), "mesh-run-"));
+const dir = tempDir("mesh-run");
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await exec("node", [path.join(ROOT, "bin/mesh-filters.js"), "run", ...args], { cwd: ROOT });
+    const p = exec("node", [path.join(ROOT, "bin/mesh-filters.js"), "run", ...args], { cwd: ROOT });
+    p.child.stdin!.end(input ?? "");
+    const r = await p;
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };
@@ -189,5 +191,38 @@ describe("mesh-filters run", () => {
     const r = await cli(["--root-id", "x", "--requests", "r.jsonl"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--root-id must follow the --plugin");
+  });
+
+  test("a key the contract does not know, at any level, is an error naming file:line and the key; nothing runs", async () => {
+    const lines = (line: object) => file("typo.jsonl", JSON.stringify({ request: { headers: [] } }) + "\n" + JSON.stringify(line) + "\n");
+    let f = lines({ request: { headers: [] }, upsteam: { status: 500 } });
+    let r = await cli(["--plugin", stateWasm, "--requests", f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`${f}:2: unknown key "upsteam" (a line takes request, upstream, properties). Did you mean 'upstream'?`);
+    f = lines({ request: { headers: [], trailer: [] } });
+    r = await cli(["--plugin", stateWasm, "--requests", f]);
+    expect(r.stderr).toContain(`${f}:2: unknown key "request.trailer" (request takes headers, body, trailers). Did you mean 'trailers'?`);
+    f = lines({ request: { headers: [] }, upstream: { stauts: 503 } });
+    r = await cli(["--plugin", stateWasm, "--requests", f]);
+    expect(r.stderr).toContain(`${f}:2: unknown key "upstream.stauts" (upstream takes status, headers, body, trailers). Did you mean 'status'?`);
+  });
+
+  test("--requests - reads the streams from standard input", async () => {
+    const input = [{ request: { headers: [[":path", "/a"]] } }, { request: { headers: [[":path", "/b"]] }, upstream: { status: 204 } }].map((l) => JSON.stringify(l)).join("\n") + "\n";
+    const r = await cli(["--plugin", stateWasm, "--requests", "-"], input);
+    expect(r.code).toBe(0);
+    const out = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(out.map((o) => o.response.status)).toEqual([200, 204]);
+    const bad = await cli(["--plugin", stateWasm, "--requests", "-"], "{not json\n");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("-:1: invalid JSON");
+  });
+
+  test("an unknown option is a usage error with a suggestion", async () => {
+    const r = await cli(["--plugin", stateWasm, "--request", "x.jsonl"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("mesh-filters run: unknown option '--request'. Did you mean '--requests'?");
+    expect(r.stderr).toContain("Usage: mesh-filters run");
   });
 });

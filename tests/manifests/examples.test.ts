@@ -18,7 +18,7 @@ const FILTERS_JSON = path.resolve(REPO_ROOT, process.env.MANIFESTS_FILTERS_JSON 
 describe("examples/envoyfilter", () => {
   let v: Validators;
   beforeAll(() => {
-    v = loadValidators(REPO_ROOT);
+    v = loadValidators();
   });
 
   it("are up to date (regenerate: mesh-filters manifests --examples)", () => {

@@ -6,9 +6,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../scripts/commands/manifests.ts";
 import { loadInputs } from "../../deploy/model.ts";
 import { ISTIO_LABELS, STATS_TAGS } from "../../deploy/stats-tags.ts";
+import { HCM_PATH_HARDENING } from "../../deploy/path-hardening.ts";
 import { parseYamlDocs } from "../../deploy/validate/index.ts";
 import { ISTIO_BOOTSTRAP_STATS_TAGS } from "../fixtures/istio/bootstrap-stats-tags.ts";
-import { applyInsertBeforeRouter, docsOf, FIXTURE_ROOT, renderFixture, tempDir } from "./helpers.ts";
+import { applyInsertBeforeRouter, cliProject, docsOf, FIXTURE_ROOT, renderFixture, tempDir } from "./helpers.ts";
 
 const pushed = JSON.parse(readFileSync(path.join(FIXTURE_ROOT, "dist/pushed.json"), "utf8"));
 const digestHex = (name: string, variant = "wasm") => pushed.artifacts.find((a: any) => a.name === name && a.variant === variant).digest.slice(7);
@@ -103,13 +104,36 @@ describe("EnvoyFilter", () => {
   it("ECDS: remote oci:// code with the manifest digest, cluster and timeout; names match the config_discovery filters", () => {
     const { files } = renderFixture({ digest: true });
     const [ef] = docsOf(files, "envoyfilter-ecds/header-auth.yaml");
-    const [ext, filter] = ef!.spec.configPatches;
+    const [ext, filter] = ef!.spec.configPatches.filter((p: any) => p.applyTo !== "NETWORK_FILTER");
     expect(ext.applyTo).toBe("EXTENSION_CONFIG");
     expect(ext.patch.operation).toBe("ADD");
     expect(filter.patch.value.name).toBe(ext.patch.value.name);
     expect(filter.patch.value.config_discovery).toEqual({ config_source: { ads: {} }, type_urls: ["type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm"] });
     const remote = ext.patch.value.typed_config.config.vm_config.code.remote;
     expect(remote).toEqual({ http_uri: { uri: "oci://127.0.0.1:5000/wasm/header-auth:0.1.0", cluster: "_", timeout: "30s" }, sha256: digestHex("header-auth") });
+  });
+
+  it("header-auth's EnvoyFilters merge the path and header hardening into the inbound HTTP connection manager first; the others do not", () => {
+    const { files } = renderFixture();
+    const hardening = {
+      applyTo: "NETWORK_FILTER",
+      match: { context: "SIDECAR_INBOUND", listener: { filterChain: { filter: { name: "envoy.filters.network.http_connection_manager" } } } },
+      patch: {
+        operation: "MERGE",
+        value: { name: "envoy.filters.network.http_connection_manager", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", ...HCM_PATH_HARDENING } },
+      },
+    };
+    for (const form of ["ecds", "local"]) {
+      for (const f of ["header-auth", "chain"]) expect(docsOf(files, `envoyfilter-${form}/${f}.yaml`)[0]!.spec.configPatches[0], `${form} ${f}`).toEqual(hardening);
+      for (const f of ["metadata-exchange", "stats", "add-header"]) {
+        expect(docsOf(files, `envoyfilter-${form}/${f}.yaml`)[0]!.spec.configPatches.some((p: any) => p.applyTo === "NETWORK_FILTER"), `${form} ${f}`).toBe(false);
+      }
+    }
+    // WasmPlugin users get it as an EnvoyFilter of its own, for the same workloads.
+    const [ef] = docsOf(files, "wasmplugin/path-hardening.yaml");
+    expect(ef!.kind).toBe("EnvoyFilter");
+    expect(ef!.spec.workloadSelector).toEqual({ labels: { app: "httpbin" } });
+    expect(ef!.spec.configPatches).toEqual([hardening]);
   });
 
   it("ECDS without --digest sends istiod's \"nil\" checksum marker", () => {
@@ -121,7 +145,8 @@ describe("EnvoyFilter", () => {
   });
 
   it("--istio 1.25+ writes failure_policy, older writes fail_open only where it is true", () => {
-    const cfg = (istio: string, name: string) => docsOf(renderFixture({ options: { istio } }).files, `envoyfilter-local/${name}.yaml`)[0]!.spec.configPatches[0].patch.value.typed_config.config;
+    const cfg = (istio: string, name: string) => docsOf(renderFixture({ options: { istio } }).files, `envoyfilter-local/${name}.yaml`)[0]!.spec.configPatches
+      .find((p: any) => p.applyTo === "HTTP_FILTER").patch.value.typed_config.config;
     expect(cfg("1.25", "header-auth").failure_policy).toBe("FAIL_CLOSED");
     expect(cfg("1.26.1", "stats").failure_policy).toBe("FAIL_OPEN");
     expect(cfg("1.26", "stats").fail_open).toBeUndefined();
@@ -225,7 +250,7 @@ describe("inputs", () => {
     const fj = JSON.parse(readFileSync(path.join(root, "build/filters.json"), "utf8"));
     fj.find((f: any) => f.name === "stats").rootIds = ["stats"];
     writeFileSync(path.join(root, "build/filters.json"), JSON.stringify(fj));
-    expect(() => loadInputs({ root })).toThrow(/SIDECAR_INBOUND attachment needs root id 'stats_inbound'/);
+    expect(() => loadInputs({ root })).toThrow(/stats\/deploy\.json: rootId\.inbound: 'stats_inbound' is not registered by the module \(it registers 'stats'\)/);
   });
 
   it("refuses a push of a different module than the one built", () => {
@@ -247,6 +272,7 @@ describe("inputs", () => {
 
 describe("mesh-filters manifests CLI", () => {
   afterEach(() => vi.restoreAllMocks());
+  const PROJECT = cliProject();
   const capture = () => {
     let out = "";
     vi.spyOn(process.stdout, "write").mockImplementation((s: any) => ((out += String(s)), true));
@@ -257,7 +283,7 @@ describe("mesh-filters manifests CLI", () => {
 
   it("prints the WasmPlugins as multi-document YAML by default, pinned with --digest", async () => {
     const out = capture();
-    const rc = await run(["--root", FIXTURE_ROOT, "--digest", "--namespace", "demo", "--selector", "app=httpbin", "--filters", "stats,header-auth,metadata-exchange"]);
+    const rc = await run(["--root", PROJECT, "--digest", "--namespace", "demo", "--selector", "app=httpbin", "--filters", "stats,header-auth,metadata-exchange"]);
     expect(rc).toBe(0);
     const docs = parseYamlDocs(out());
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(["WasmPlugin/header-auth", "WasmPlugin/metadata-exchange", "WasmPlugin/stats-inbound", "WasmPlugin/stats-outbound"]);
@@ -268,33 +294,36 @@ describe("mesh-filters manifests CLI", () => {
   it("writes one folder per platform with --out", async () => {
     const dir = tempDir();
     capture();
-    const rc = await run(["--root", FIXTURE_ROOT, "--image", "registry.example.com/x", "--tag", "1.2.3", "--namespace", "demo", "--selector", "app=httpbin,version=v1", "--istio", "1.24", "--out", dir]);
+    const rc = await run(["--root", PROJECT, "--image", "registry.example.com/x", "--tag", "1.2.3", "--namespace", "demo", "--selector", "app=httpbin,version=v1", "--istio", "1.24", "--out", dir]);
     expect(rc).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(["asm", "envoy", "envoyfilter-ecds", "envoyfilter-local", "wasmplugin"]);
-    expect(readdirSync(path.join(dir, "wasmplugin")).sort()).toEqual(["add-header.yaml", "chain.yaml", "header-auth.yaml", "metadata-exchange.yaml", "stats.yaml", "workload-patch.yaml"]);
+    expect(readdirSync(path.join(dir, "wasmplugin")).sort()).toEqual(["add-header.yaml", "chain.yaml", "header-auth.yaml", "metadata-exchange.yaml", "path-hardening.yaml", "stats.yaml", "workload-patch.yaml"]);
     const wp = parseYamlDocs(readFileSync(path.join(dir, "wasmplugin/header-auth.yaml"), "utf8"))[0]!;
     expect(wp.spec.url).toBe("oci://registry.example.com/x/header-auth:1.2.3");
     expect(wp.spec.selector.matchLabels).toEqual({ app: "httpbin", version: "v1" });
     expect(readFileSync(path.join(dir, "envoyfilter-ecds/chain.yaml"), "utf8")).toContain("fail_open: true");
   });
 
-  it("validates what it renders before writing: a document Istio's CRD schema refuses fails the command and nothing is written", async () => {
+  it("checks Kubernetes names before writing: a namespace, Secret or selector Kubernetes refuses fails the command and nothing is written", async () => {
     capture();
     const dir = tempDir();
-    const args = ["--root", FIXTURE_ROOT, "--image", "registry.example.com/x", "--tag", "1.0.0", "--namespace", "demo", "--selector", "app=httpbin"];
-    await expect(run([...args, "--pull-secret", "s".repeat(300), "--out", dir])).rejects.toThrow(
-      /do not validate; nothing was written:\n(.*\n)*wasmplugin\/chain\.yaml \(WasmPlugin header-auth\): \/spec\/imagePullSecret: must NOT be longer than 253 characters/,
+    const args = ["--root", PROJECT, "--image", "registry.example.com/x", "--tag", "1.0.0", "--selector", "app=httpbin"];
+    await expect(run([...args, "--namespace", "Shop", "--out", dir])).rejects.toThrow(/--namespace 'Shop': not a Kubernetes namespace name/);
+    await expect(run([...args, "--namespace", "demo", "--pull-secret", "s".repeat(300), "--out", dir])).rejects.toThrow(
+      /do not validate; nothing was written:\n(.*\n)*wasmplugin\/chain\.yaml \(WasmPlugin header-auth\): \/spec\/imagePullSecret: must NOT be longer than 253 characters(.*\n)*.*Secret name 's+' must be at most 253 characters/,
     );
+    await expect(run([...args, "--namespace", "demo", "--pull-secret", "Registry_Creds", "--out", dir])).rejects.toThrow(/\/spec\/imagePullSecret: Secret name 'Registry_Creds' must be lower-case letters/);
+    await expect(run([...args, "--namespace", "demo", "--selector", "app=Bad Value", "--out", dir])).rejects.toThrow(/--selector: 'Bad Value' is not a valid label value/);
     expect(readdirSync(dir)).toEqual([]);
-    expect(await run([...args, "--out", dir])).toBe(0);
+    expect(await run([...args, "--namespace", "demo", "--out", dir])).toBe(0);
   });
 
   it("rejects missing or malformed options", async () => {
     capture();
-    await expect(run(["--root", FIXTURE_ROOT, "--image", "r.example.com/x", "--selector", "app=x"])).rejects.toThrow(/--namespace is required/);
-    await expect(run(["--root", FIXTURE_ROOT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app"])).rejects.toThrow(/key=value/);
-    await expect(run(["--root", FIXTURE_ROOT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app=x", "--istio", "latest"])).rejects.toThrow(/--istio/);
-    await expect(run(["--root", FIXTURE_ROOT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app=x", "--filters", "nope"])).rejects.toThrow(/unknown filter/);
-    await expect(run(["--root", FIXTURE_ROOT, "--namespace", "n", "--selector", "app=x", "--platform", "k8s"])).rejects.toThrow(/--image is required|--platform/);
+    await expect(run(["--root", PROJECT, "--image", "r.example.com/x", "--selector", "app=x"])).rejects.toThrow(/--namespace is required/);
+    await expect(run(["--root", PROJECT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app"])).rejects.toThrow(/key=value/);
+    await expect(run(["--root", PROJECT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app=x", "--istio", "latest"])).rejects.toThrow(/--istio/);
+    await expect(run(["--root", PROJECT, "--image", "r.example.com/x", "--namespace", "n", "--selector", "app=x", "--filters", "nope"])).rejects.toThrow(/unknown filter/);
+    await expect(run(["--root", PROJECT, "--namespace", "n", "--selector", "app=x", "--platform", "k8s"])).rejects.toThrow(/--image is required|--platform/);
   });
 });

@@ -15,7 +15,7 @@ import { docsOf, FIXTURE_ROOT, REPO_ROOT, renderFixture } from "./helpers.ts";
 
 let v: Validators;
 beforeAll(() => {
-  v = loadValidators(REPO_ROOT);
+  v = loadValidators();
 });
 
 const entries = readFiltersJson(path.join(FIXTURE_ROOT, "build/filters.json"));
@@ -63,6 +63,8 @@ describe("the checks bite", () => {
   const asm = () => clone(docsOf(files, "asm/header-auth.yaml")[0]!);
   const boot = () => clone(docsOf(files, "envoy/envoy.yaml")[0]!);
   const msgs = (d: any) => validateDocument(d, v).map((i) => `${i.path}: ${i.message}`).join("\n");
+  // The k-th Wasm patch of an EnvoyFilter (header-auth's carry the path hardening first).
+  const wasmPatch = (d: any, k: number) => d.spec.configPatches.filter((p: any) => p.applyTo !== "NETWORK_FILTER")[k];
 
   it("WasmPlugin: CRD enums, sha256 pattern, lengths, types", () => {
     const d = wp();
@@ -108,10 +110,10 @@ describe("the checks bite", () => {
 
   it("EnvoyFilter: CRD enums and CEL/admission rules", () => {
     const d = ecds();
-    d.spec.configPatches[1].applyTo = "HTTP_ROUTE";
-    d.spec.configPatches[0].patch.operation = "MERGE_SOMETIMES";
+    wasmPatch(d, 1).applyTo = "HTTP_ROUTE";
+    d.spec.configPatches[1].patch.operation = "MERGE_SOMETIMES";
     d.spec.targetRefs = [{ kind: "Gateway", name: "gw" }];
-    expect(msgs(d)).toMatch(/configPatches\/0\/patch\/operation: must be equal to one of the allowed values/);
+    expect(msgs(d)).toMatch(/configPatches\/1\/patch\/operation: must be equal to one of the allowed values/);
     const cel = envoyFilterCel(d).map((i) => i.message);
     expect(cel).toContain("subfilter match can be used with applyTo HTTP_FILTER only");
     expect(cel).toContain("only one of targetRefs or workloadSelector can be set");
@@ -141,9 +143,20 @@ describe("the checks bite", () => {
     expect(m).toMatch(/unknown field 'failure_policy' in envoy.extensions.wasm.v3.VmConfig/);
   });
 
+  it("Envoy protos: the path-hardening patch of the inbound HTTP connection manager", () => {
+    const d = ecds();
+    const hcm = d.spec.configPatches[0].patch.value.typed_config;
+    expect(msgs(d)).toBe("");
+    hcm.path_with_escaped_slashes_action = "REJECT_SOMETIMES";
+    hcm.merge_slash = true;
+    const m = msgs(d);
+    expect(m).toMatch(/path_with_escaped_slashes_action: enum .*'REJECT_SOMETIMES' is not one of/);
+    expect(m).toMatch(/unknown field 'merge_slash' in envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager/);
+  });
+
   it("Envoy constraints: remote code needs sha256, http_uri needs cluster and timeout", () => {
     const d = ecds();
-    const remote = d.spec.configPatches[0].patch.value.typed_config.config.vm_config.code.remote;
+    const remote = wasmPatch(d, 0).patch.value.typed_config.config.vm_config.code.remote;
     remote.sha256 = "";
     delete remote.http_uri.cluster;
     delete remote.http_uri.timeout;
@@ -196,8 +209,8 @@ describe("the checks bite", () => {
     expect(m).toMatch(/root id "stats_inbound" is not registered by header-auth/);
     expect(m).toMatch(/is not the pushed sha256:/);
     const e = ecds();
-    e.spec.configPatches[0].patch.value.typed_config.config.root_id = "header-auth";
-    e.spec.configPatches[0].patch.value.typed_config.config.vm_config.code.remote.sha256 = "nil";
+    wasmPatch(e, 0).patch.value.typed_config.config.root_id = "header-auth";
+    wasmPatch(e, 0).patch.value.typed_config.config.vm_config.code.remote.sha256 = "nil";
     const me = checkAgainstBuild(e, entries, pushed).map((i) => i.message).join("\n");
     expect(me).toMatch(/root id "header-auth" is not registered/);
     expect(me).toMatch(/digest nil is not the pushed/);

@@ -8,7 +8,17 @@ import { exampleConfig, moduleBytes, type FilterName } from "./modules.ts";
 
 export async function startMesh(): Promise<HostDeployment> {
   return new HostEngine().start(await bookinfoTopology(async (filter) => ({
-    module: await moduleBytes(filter as FilterName),
-    configuration: JSON.stringify(exampleConfig(filter as FilterName)),
+    module: await moduleBytes(filter),
+    configuration: JSON.stringify(exampleConfig(filter)),
   })));
+}
+
+/** The filters the demo's mesh runs (read from its topology without loading anything). */
+export async function meshFilters(): Promise<Set<FilterName>> {
+  const names = new Set<FilterName>();
+  await bookinfoTopology((filter) => {
+    names.add(filter);
+    return { module: new Uint8Array(0), configuration: "" };
+  });
+  return names;
 }

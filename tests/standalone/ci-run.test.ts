@@ -3,11 +3,11 @@
 // through non-interactive sudo), and stops with a clear message when it cannot.
 // Run here against stub commands that record how they were called.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
+import { tempDir } from "../support/temp-dir.ts";
 
 const CI_RUN = path.join(PROJECT_ROOT, ".ci", "run");
 
@@ -29,7 +29,7 @@ interface Stubs {
 
 /** Runs .ci/run with PATH holding only stubs; returns its exit code, output and the calls the stubs saw. */
 function runWithStubs(s: Stubs) {
-  const bin = mkdtempSync(path.join(os.tmpdir(), "mwf-ci-stubs-"));
+  const bin = tempDir("mwf-ci-stubs");
   const calls = path.join(bin, "calls.log");
   writeFileSync(calls, "");
   const stub = (name: string, body = "") => {

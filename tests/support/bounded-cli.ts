@@ -3,9 +3,9 @@
 // input may hang or eat gigabytes, and the test must fail, not the machine.
 // The guard is generous (it only stops hangs); the test asserts what came out.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { tempDir } from "./temp-dir.ts";
 
 const MEASURED_CLI = path.join(import.meta.dirname, "measured-cli.mjs");
 
@@ -41,7 +41,7 @@ function rssMiB(pid: number, field: "VmRSS" | "VmHWM"): number {
 }
 
 export function runCliBounded(args: string[], opts: BoundedOptions): Promise<BoundedResult> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "mwf-bounded-"));
+  const tmp = tempDir("mwf-bounded");
   const rssFile = path.join(tmp, "maxrss");
   const started = Date.now();
   const child = spawn(process.execPath, [MEASURED_CLI, ...args], {

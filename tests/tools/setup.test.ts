@@ -359,7 +359,7 @@ describe("mesh-filters setup (the command)", () => {
 
   it("rejects an unknown tool in --only", () => {
     const r = cli(["setup", "--only", "envoy,kubectl"], { cwd: tempDir("cwd"), env: empty() });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // a usage error
     expect(r.stderr).toMatch(/--only: unknown tool\(s\) kubectl \(known: envoy, oras, docker-registry, skopeo, h2load\)/);
   });
 });

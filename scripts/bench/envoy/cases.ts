@@ -62,7 +62,9 @@ export interface EnvoyCases {
   goVersion?: string;
 }
 
-export async function loadEnvoyCases(opts: { only?: string[]; log?: (line: string) => void } = {}): Promise<EnvoyCases> {
+/** `root`: the project whose build/ holds our filters (default: this package's own). */
+export async function loadEnvoyCases(opts: { only?: string[]; root?: string; log?: (line: string) => void } = {}): Promise<EnvoyCases> {
+  const root = opts.root ?? PROJECT_ROOT;
   const only = opts.only?.length ? new Set(opts.only.map(caseName)) : undefined;
   if (only) {
     const unknown = [...only].filter((n) => !(ENVOY_CASE_NAMES as readonly string[]).includes(n));
@@ -71,15 +73,15 @@ export async function loadEnvoyCases(opts: { only?: string[]; log?: (line: strin
   }
   const want = (n: string) => !only || only.has(n);
   const ourNames = ENVOY_CASE_NAMES.filter((n) => want(n) && n !== BASELINE && !Object.values(PEERS).includes(n as never)).map((n) => n.slice("envoy:".length));
-  let builtFilters = existsSync(path.join(PROJECT_ROOT, "build/filters.json"));
+  let builtFilters = existsSync(path.join(root, "build/filters.json"));
   if (!builtFilters && ourNames.some((n) => !n.startsWith("noop-"))) {
     // A fresh clone: build them as `mesh-filters build` does (the bench measures the built modules).
     opts.log?.("build/filters.json missing: building the filters first");
-    await buildFilters({ outDir: path.join(PROJECT_ROOT, "build"), debug: false, progress: opts.log });
+    await buildFilters({ root, outDir: path.join(root, "build"), debug: false, progress: opts.log });
     builtFilters = true;
   }
   // add-header, the chain and noop-lean are also what the memory probes load.
-  const host = await loadCases({ only: [...new Set([...ourNames, ...(builtFilters ? ["add-header", "chain", "noop-lean"] : [])])] });
+  const host = await loadCases({ root, only: [...new Set([...ourNames, ...(builtFilters ? ["add-header", "chain", "noop-lean"] : [])])] });
   const hostCase = new Map(host.map((c) => [`envoy:${c.name}`, c]));
   const cases: EnvoyBenchCase[] = [];
   let goVersion: string | undefined;

@@ -17,6 +17,8 @@ export interface EnvoyBenchArgs {
   connections: number;
   soak: number;
   cases?: string[];
+  /** The project whose built filters are measured. */
+  root?: string;
   /** Also measure what Envoy charges per Proxy-Wasm crossing and count our cases' crossings (explain.ts). */
   explain?: boolean;
 }
@@ -49,7 +51,7 @@ export async function benchEnvoy(a: EnvoyBenchArgs): Promise<number> {
   const h2 = await toolVersion("h2load", h2loadBin);
   const loadGenerator = `h2load ${h2.version ?? "(version unknown)"}, HTTP/1.1, ${a.connections} connections, 1 thread, loopback`;
   progress?.("compiling the do-nothing references, reading build/, building the Go-SDK peer");
-  const { cases, probes, goVersion } = await loadEnvoyCases({ only: a.cases, log: progress });
+  const { cases, probes, goVersion } = await loadEnvoyCases({ only: a.cases, root: a.root, log: progress });
   const probeCases = a.explain ? await callProbeCases() : [];
   const loadAverageStart = loadAverage();
   const run = await runEnvoyBench([...cases, ...probeCases], probes, {

@@ -138,8 +138,14 @@ describe("config.schema.json", () => {
   it("rejects what the filter rejects (a sample)", () => {
     for (const bad of [{}, { credentials: [] }, { credentials: [cred()], credentails: [] }, { credentials: [{ principal: "p" }] },
       { credentials: [cred({ key: "x" })] }, { credentials: [cred({ key_sha256: "zz" })] }, { credentials: [cred()], sources: ["cookie"] },
-      { credentials: [cred()], forbidden_status: 200 }, { credentials: [cred({ methods: [] })] }]) {
-      expect(validate(bad)).toBe(false);
+      { credentials: [cred()], forbidden_status: 200 }, { credentials: [cred({ methods: [] })] },
+      { credentials: [cred()], header: "x_api_key" }, { credentials: [cred()], principal_header: "host" }, { credentials: [cred()], header: "x-envoy-original-path" },
+      { credentials: [cred({ path_prefixes: ["/api//"] })] }, { credentials: [cred()], exempt_prefixes: ["/a/../"] }, { credentials: [cred()], exempt_paths: ["/a%2e"] },
+      { credentials: [cred()], exempt_paths: ["/a\\b"] }, { credentials: [cred()], exempt_paths: ["/;x"] }, { credentials: [cred()], exempt_paths: ["/a%2"] }]) {
+      expect(validate(bad), JSON.stringify(bad)).toBe(false);
+    }
+    for (const good of [{ credentials: [cred({ path_prefixes: ["/api/", "/a;v=1/", "/a%20b/", "/.well-known/", "/x..y/"] })], exempt_paths: ["/a%2Cb", "/..."] }]) {
+      expect(validate(good), JSON.stringify(good)).toBe(true);
     }
   });
 });

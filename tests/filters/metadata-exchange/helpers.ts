@@ -1,7 +1,6 @@
 // Shared setup for the metadata-exchange suites: the built module, Istio node
 // metadata fixtures, header encode/decode with @bufbuild/protobuf.
-import { existsSync, mkdtempSync } from "node:fs";
-import os from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fromBinary, toBinary, fromJson, toJson, type JsonObject } from "@bufbuild/protobuf";
 import { StructSchema } from "@bufbuild/protobuf/wkt";
@@ -10,6 +9,7 @@ import type { HostOptions } from "../../../host/host.ts";
 import { buildFilters } from "../../../scripts/commands/build.ts";
 import { PROJECT_ROOT } from "../../../scripts/lib/project.ts";
 import { nodeMetadata } from "../../fixtures/istio/node-metadata.ts";
+import { tempDir } from "../../support/temp-dir.ts";
 
 export const MD = "x-envoy-peer-metadata";
 export const MD_ID = "x-envoy-peer-metadata-id";
@@ -21,7 +21,7 @@ export async function mxModule(): Promise<string> {
   if (modulePath) return modulePath;
   const built = path.join(PROJECT_ROOT, "build", "metadata-exchange.wasm");
   if (existsSync(built)) return (modulePath = built);
-  const out = mkdtempSync(path.join(os.tmpdir(), "mx-build-"));
+  const out = tempDir("mx-build");
   await buildFilters({ outDir: out, only: ["metadata-exchange"] });
   return (modulePath = path.join(out, "metadata-exchange.wasm"));
 }

@@ -1,7 +1,6 @@
 // Shared setup for the stats suites: the built module, Istio's stats_tags, node metadata,
 // peer Struct and cluster metadata bytes, Prometheus parsing, golden label sets.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ProxyWasmHost, type Plugin, type StatsTag } from "../../../host/index.ts";
 import type { HostOptions } from "../../../host/host.ts";
@@ -11,6 +10,7 @@ import { watToWasm } from "../../../scripts/lib/validate-wasm.ts";
 import { clientMetadata, serverMetadata, expectedFull, encodeStruct } from "../metadata-exchange/helpers.ts";
 import { ISTIO_BOOTSTRAP_STATS_TAGS } from "../../fixtures/istio/bootstrap-stats-tags.ts";
 import { requestTotalLabels, type RequestTotalVars } from "../../fixtures/istio/request-total-labels.ts";
+import { tempDir } from "../../support/temp-dir.ts";
 
 export { clientMetadata, serverMetadata, expectedFull, encodeStruct };
 
@@ -21,7 +21,7 @@ export async function statsModule(): Promise<string> {
   if (statsPath) return statsPath;
   const built = path.join(PROJECT_ROOT, "build", "stats.wasm");
   if (existsSync(built)) return (statsPath = built);
-  const out = mkdtempSync(path.join(os.tmpdir(), "stats-build-"));
+  const out = tempDir("stats-build");
   await buildFilters({ outDir: out, only: ["stats"] });
   return (statsPath = path.join(out, "stats.wasm"));
 }

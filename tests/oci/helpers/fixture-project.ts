@@ -1,11 +1,11 @@
-// A throwaway project the OCI code can package: package.json, a git commit (for
+// A throwaway project the OCI code can package: package.json (marked as a
+// mesh-filters project by its "mesh-filters" field), a git commit (for
 // `created`/`revision`), build/<name>.wasm compiled from tests/fixtures/oci/
 // filter.wat with the wabt npm package, and build/filters.json in the shape
 // docs/contracts.md fixes. Independent of `mesh-filters build` on purpose.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import wabtInit from "wabt";
@@ -40,9 +40,8 @@ export interface FixtureProject {
   modules: Map<string, Uint8Array>;
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `mwf-${prefix}-`));
-}
+export { tempDir } from "../../support/temp-dir.ts";
+import { tempDir } from "../../support/temp-dir.ts";
 
 function git(root: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
   return execFileSync("git", ["-C", root, ...args], { encoding: "utf8", env: { ...process.env, ...env } }).trim();
@@ -60,7 +59,7 @@ export interface FixtureOptions {
 export async function makeFixtureProject(opts: FixtureOptions = {}): Promise<FixtureProject> {
   const root = opts.root ?? tempDir("proj");
   mkdirSync(path.join(root, "build"), { recursive: true });
-  writeFileSync(path.join(root, "package.json"), JSON.stringify({ name: "fixture", version: opts.version ?? "0.1.0" }, null, 2) + "\n");
+  writeFileSync(path.join(root, "package.json"), JSON.stringify({ name: "fixture", version: opts.version ?? "0.1.0", "mesh-filters": {} }, null, 2) + "\n");
   writeFileSync(path.join(root, ".gitignore"), "build/\ndist/\n");
   const modules = new Map<string, Uint8Array>();
   const entries = [];

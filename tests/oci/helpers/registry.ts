@@ -3,14 +3,14 @@
 // htpasswd basic auth. Read-back goes through skopeo, an independent client.
 // Both are found as every command finds them (tools/locate.ts).
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
 import { findTools, toolPath, toolSuite } from "../../support/real-tools.ts";
 import { htpasswdLine } from "./bcrypt.ts";
+import { tempDir } from "../../support/temp-dir.ts";
 
 const execFileP = promisify(execFile);
 
@@ -45,7 +45,7 @@ export interface TestRegistry {
 }
 
 export async function startRegistry(opts: { user?: string; password?: string } = {}): Promise<TestRegistry> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "mwf-registry-"));
+  const dir = tempDir("mwf-registry");
   const storage = path.join(dir, "storage");
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
@@ -86,6 +86,7 @@ export async function startRegistry(opts: { user?: string; password?: string } =
                 child.kill("SIGTERM");
                 await done;
               }
+              rmSync(dir, { recursive: true, force: true });
             },
           };
         }
@@ -106,7 +107,7 @@ export async function skopeo(args: string[], creds?: { username: string; passwor
   let authDir: string | undefined;
   const pre: string[] = [];
   if (creds) {
-    authDir = mkdtempSync(path.join(os.tmpdir(), "mwf-skopeo-auth-"));
+    authDir = tempDir("mwf-skopeo-auth");
     const file = path.join(authDir, "auth.json");
     writeFileSync(file, JSON.stringify({ auths: { [creds.host]: { auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64") } } }), { mode: 0o600 });
     pre.push("--authfile", file);

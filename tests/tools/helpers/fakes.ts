@@ -2,14 +2,12 @@
 // apt-get, sudo, envoy, ...): small Node scripts with an absolute shebang, so
 // a test can give setup a PATH holding nothing but them.
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PROBE_MARKER } from "../../../tools/envoy-wasm-check.ts";
+import { tempDir } from "../../support/temp-dir.ts";
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `mwf-${prefix}-`));
-}
+export { tempDir };
 
 /** Writes an executable Node script `dir/name` running `body` (CommonJS; `argv` holds the arguments). */
 export function fakeProgram(dir: string, name: string, body: string): string {
