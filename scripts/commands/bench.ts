@@ -1,12 +1,15 @@
 // `mesh-filters bench`: per-request cost and memory of the references and every built filter
 // on the Envoy-faithful host, or in real Envoy (--engine envoy, scripts/bench/envoy/). `--json`
 // prints the contract object (docs/contracts.md).
+import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { loadCases } from "../bench/cases.ts";
 import { prepare, measureAll, type BenchResult, type PreparedCase } from "../bench/measure.ts";
 import { checkTargets, formatTargets } from "../bench/targets.ts";
+import { checkScalingTargets, measureConfigureScaling, MAX_TIME_RATIO, SCALING_CASE, SCALING_ENTRIES, SCALING_FACTOR, type ScalingResult } from "../bench/configure-scaling.ts";
 import { ENVOY_CASE_NAMES } from "../bench/envoy/names.ts";
-import { findProject } from "../lib/project.ts";
+import { findProject, readFiltersJson } from "../lib/project.ts";
 import { parseCommandArgs, UsageError } from "../lib/usage.ts";
 
 const HELP = `Usage: mesh-filters bench [--engine host|envoy] [--json] [--requests N] [--runs R] [--case NAME]... [--root DIR]
@@ -22,7 +25,10 @@ requests in all per case (default 1,000,000), their spread, wasm
 memory pages before and after the N requests (after warm-up), module bytes and VM start time;
 then the targets, judged as ratios within the run: noop-lean >= 10x cheaper than noop-stock and
 within 10x of the floor, each filter case cheaper than noop-stock, memory growth <= 1 page,
-each module < 32 KiB. The exit code does not depend on the targets (a busy machine is no bug).
+each module < 32 KiB. Then configure-scaling (also --case configure-scaling): header-auth and
+stats configured at \${SCALING_ENTRIES} and \${SCALING_ENTRIES * SCALING_FACTOR} entries in turns, the fastest of R each;
+target: the 10x configuration takes at most \${MAX_TIME_RATIO}x the time (linear is 10x). The exit code
+does not depend on the targets (a busy machine is no bug).
 
 --engine envoy: real Envoy (ENVOY_BIN, PATH or .tools/bin), one per case with --concurrency 1
 and a route Envoy answers itself, loaded by h2load (HTTP/1.1, C connections, default 4) on
@@ -42,6 +48,12 @@ a wrong one stops the bench (exit 1). The Go-SDK peer is built with Go into buil
 --explain adds synthetic modules to the same rounds to measure what Envoy charges per
 callback, host call and returned value, counts each of our cases' crossings per request in
 the host, and prints the estimate they give beside the measured added CPU.`;
+
+/** The built modules of the project by filter name (none before `mesh-filters build`). */
+function builtModules(root: string): Map<string, Uint8Array> {
+  if (!existsSync(path.join(root, "build/filters.json"))) return new Map();
+  return new Map(readFiltersJson(root).map((f) => [f.name, new Uint8Array(readFileSync(path.join(root, f.file)))]));
+}
 
 export function machine(): string {
   const cpus = os.cpus();
@@ -96,7 +108,9 @@ export async function run(argv: string[]): Promise<number> {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to --engine envoy only`, HELP);
   }
   if (values.explain) throw new UsageError("--explain applies to --engine envoy only", HELP);
-  const cases = await loadCases({ only: values.case, root });
+  const only = values.case?.filter((c) => c !== SCALING_CASE);
+  // `--case configure-scaling` alone: no per-request case.
+  const cases = values.case?.length && !only?.length ? [] : await loadCases({ only, root });
   const prepared: PreparedCase[] = [];
   for (const c of cases) {
     if (!values.json) process.stderr.write(`bench: loading ${c.name}...\n`);
@@ -105,12 +119,19 @@ export async function run(argv: string[]): Promise<number> {
   const results: BenchResult[] = measureAll(prepared, requests, runs, (r) => {
     if (!values.json) process.stderr.write(`bench: run ${r + 1} of ${runs} over ${prepared.length} cases...\n`);
   });
-  const targets = checkTargets(results);
+  let scaling: ScalingResult[] = [];
+  if (!values.case?.length || values.case.includes(SCALING_CASE)) {
+    scaling = await measureConfigureScaling(builtModules(root), runs, values.json ? undefined : (l) => process.stderr.write(`bench: ${l}...\n`));
+  }
+  const targets = [...checkTargets(results), ...checkScalingTargets(scaling)];
   if (values.json) {
-    console.log(JSON.stringify({ machine: machine(), requests, runs, results, targets }));
+    console.log(JSON.stringify({ machine: machine(), requests, runs, results, ...(scaling.length ? { configureScaling: scaling } : {}), targets }));
   } else {
     console.log(`machine: ${machine()}\n${requests} requests per case in ${runs} runs; ns/req is the median run\n`);
-    console.log(table(results));
+    if (results.length) console.log(table(results));
+    for (const r of scaling) {
+      console.log(`${scaling[0] === r ? "\n" : ""}configure ${r.filter}: ${r.smallEntries} ${r.entries} ${r.smallMs} ms, ${r.largeEntries} ${r.largeMs} ms (${r.ratio}x; fastest of ${r.runs})`);
+    }
     console.log(`\ntargets (ratios within this run):\n${formatTargets(targets)}`);
   }
   return 0;
