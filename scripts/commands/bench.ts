@@ -26,8 +26,8 @@ memory pages before and after the N requests (after warm-up), module bytes and V
 then the targets, judged as ratios within the run: noop-lean >= 10x cheaper than noop-stock and
 within 10x of the floor, each filter case cheaper than noop-stock, memory growth <= 1 page,
 each module < 32 KiB. Then configure-scaling (also --case configure-scaling): header-auth and
-stats configured at \${SCALING_ENTRIES} and \${SCALING_ENTRIES * SCALING_FACTOR} entries in turns, the fastest of R each;
-target: the 10x configuration takes at most \${MAX_TIME_RATIO}x the time (linear is 10x). The exit code
+stats configured at ${SCALING_ENTRIES} and ${SCALING_ENTRIES * SCALING_FACTOR} entries in turns, the fastest of R each;
+target: the 10x configuration takes at most ${MAX_TIME_RATIO}x the time (linear is 10x). The exit code
 does not depend on the targets (a busy machine is no bug).
 
 --engine envoy: real Envoy (ENVOY_BIN, PATH or .tools/bin), one per case with --concurrency 1
