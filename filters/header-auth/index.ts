@@ -1,6 +1,6 @@
 // header-auth: API-key and bearer-token authentication at the proxy, with local
-// 401/403 replies. Configuration is parsed once (config.ts); a request costs a
-// few header reads, one SHA-256 of the presented credential and a
+// 401/403 replies. Configuration is parsed once (config.ts); a request costs one
+// read of the header map (request-headers.ts), one SHA-256 of the presented credential and a
 // constant-time comparison against every configured digest (decision.ts).
 export * from "../../assembly/proxy";
 import {
@@ -107,7 +107,7 @@ class HeaderAuthStream extends Context {
     // A client-supplied principal header never survives, whatever the decision, in
     // any spelling an upstream would read as it: load() removes them all.
     const h = scratch;
-    if (!h.load(cfg.wholeMap, cfg.headerBytes, cfg.principalHeaderBytes, cfg.principalSpellings)) return this.deny(Reason.Missing);
+    if (!h.load(cfg.headerBytes, cfg.principalHeaderBytes)) return this.deny(Reason.Missing);
 
     let pathPtr: usize = 0;
     let pathLen = 0;
@@ -126,7 +126,7 @@ class HeaderAuthStream extends Context {
 
     const methodPtr = h.methodPtr;
     const methodLen = h.methodLen < 0 ? 0 : h.methodLen;
-    if (cfg.allowCorsPreflight && bytesEqual(methodPtr, methodLen, OPTIONS) && h.preflight()) {
+    if (cfg.allowCorsPreflight && bytesEqual(methodPtr, methodLen, OPTIONS) && h.preflight) {
       increment_metric(root.preflight, 1);
       return FilterHeadersStatusValues.Continue;
     }
@@ -135,22 +135,20 @@ class HeaderAuthStream extends Context {
     let found = false;
     let key: ArrayBuffer = EMPTY;
     let valuePtr: usize = 0;
-    let valueLen: i32 = 0;
     let tokenOffset: i32 = 0;
     let tokenLen: i32 = -1;
     let bearer = false;
     for (let i = 0; i < cfg.sourceCount; i++) {
       if (isHeaderSource(cfg, i)) {
-        const len = h.credential(cfg.headerBytes);
+        const len = h.credentialLength;
         if (len < 0) continue;
         found = true;
         key = cfg.headerBytes;
         valuePtr = h.credentialAt;
-        valueLen = len;
         tokenLen = len;
         break;
       } else {
-        const len = h.authorization();
+        const len = h.authorizationLength;
         if (len < 0) continue;
         const n = parseBearer(h.authorizationAt, len, offsetSlot);
         if (n == NOT_BEARER) continue; // another scheme (or empty): not our credential
@@ -159,7 +157,6 @@ class HeaderAuthStream extends Context {
         bearer = true;
         if (n == BAD_BEARER) return this.deny(Reason.InvalidBearer);
         valuePtr = h.authorizationAt;
-        valueLen = len;
         tokenOffset = load<i32>(offsetSlot);
         tokenLen = n;
         break;
@@ -175,7 +172,7 @@ class HeaderAuthStream extends Context {
 
     // A repeated credential header, or the API-key header in another spelling
     // (x_api_key, whichever source carried the credential), is ambiguous and denied.
-    if (!h.unique(key, cfg.headerSpellings, valueLen, cfg.stripCredential)) return this.deny(invalid);
+    if (!h.unique(key, cfg.stripCredential)) return this.deny(invalid);
 
     const cred = unchecked(cfg.credentials[index]);
     if (cred.methods.length > 0 && !equalsAny(methodPtr, methodLen, cred.methods)) return this.deny(Reason.Forbidden);

@@ -2,7 +2,7 @@
 // Envoy is not holding for the calling filter at this point answers BadArgument.
 import { MapType, WasmResult } from "../constants.ts";
 import { HeaderMap } from "../headers.ts";
-import { decodePairs, encodePairs } from "../pairs.ts";
+import { decodePairs } from "../pairs.ts";
 import { enc } from "../bytes.ts";
 import type { Vm } from "../vm.ts";
 
@@ -66,7 +66,7 @@ export function headerImports(vm: Vm) {
     proxy_get_header_map_pairs(type: number, pp: number, sp: number): number {
       const map = mapOf(vm, type);
       if (!map) return WasmResult.BadArgument;
-      return vm.returnBytes(encodePairs(map.list), pp, sp);
+      return vm.returnBytes(map.encodedPairs(), pp, sp);
     },
     proxy_set_header_map_pairs(type: number, ptr: number, len: number): number {
       const map = mapOf(vm, type);

@@ -42,7 +42,7 @@ const PEER_METADATA = {
   PLATFORM_METADATA: {}, APP_CONTAINERS: "productpage", INSTANCE_IPS: "10.0.0.7",
 };
 const PEER_ID = "sidecar~10.0.0.7~productpage-v1-6b746f74dc-9stvs.default~default.svc.cluster.local";
-const PEER_HEADERS: HeaderList = [
+export const PEER_HEADERS: HeaderList = [
   ["x-envoy-peer-metadata", Buffer.from(encodeStruct(PEER_METADATA)).toString("base64")],
   ["x-envoy-peer-metadata-id", PEER_ID],
 ];

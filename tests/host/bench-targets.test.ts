@@ -2,6 +2,7 @@
 // the figures are made up to exercise the judgement).
 import { expect, test } from "vitest";
 import { checkTargets } from "../../scripts/bench/targets.ts";
+import { checkScalingTargets, type ScalingResult } from "../../scripts/bench/configure-scaling.ts";
 import type { BenchResult } from "../../scripts/bench/measure.ts";
 
 const result = (name: string, nsPerRequest: number, extra: Partial<BenchResult> = {}): BenchResult => ({
@@ -31,4 +32,16 @@ test("a layer slower than a tenth of the stock entry points misses its target", 
   const checks = checkTargets([result("floor", 100), result("noop-lean", 1200), result("noop-stock", 5000)]);
   expect(checks.find((c) => c.target.startsWith("noop-lean at least 10x"))).toMatchObject({ met: false, detail: "4.2x" });
   expect(checks.find((c) => c.target.startsWith("noop-lean within 10x"))).toMatchObject({ met: false, detail: "12.0x the floor" });
+});
+
+test("configure scaling: 10x the entries within 30x the time is met (linear 10x), a quadratic 100x is not", () => {
+  const r = (filter: string, smallMs: number, largeMs: number): ScalingResult => ({
+    filter, entries: "credentials", smallEntries: 2000, largeEntries: 20000, smallMs, largeMs, ratio: largeMs / smallMs, runs: 3,
+  });
+  const checks = checkScalingTargets([r("header-auth", 100, 1000), r("stats", 10, 1000)]);
+  expect(checks.map((c) => [c.target, c.met])).toEqual([
+    ["header-auth configure time at 10x credentials at most 30x the time at 1x (linear: 10x)", true],
+    ["stats configure time at 10x credentials at most 30x the time at 1x (linear: 10x)", false],
+  ]);
+  expect(checks[1]!.detail).toBe("2000: 10 ms, 20000: 1000 ms, 100x");
 });

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "vitest";
 import { ProxyWasmHost, encodePairs, decodePairs } from "../../host/index.ts";
 import { arg, data, messages, mod, VM_OK } from "./wat.ts";
+import { HeaderMap } from "../../host/headers.ts";
 
 async function run(body: string, headers: [string, string][] = [], upstream = {}) {
   const host = new ProxyWasmHost();
@@ -22,6 +23,39 @@ describe("pairs encoding (cpp-host pairs_util)", () => {
   });
   test("truncated input is rejected", () => {
     expect(decodePairs(encodePairs([["a", "b"]]).subarray(0, 10))).toBeNull();
+  });
+});
+
+describe("a map's pairs form (what proxy_get_header_map_pairs returns)", () => {
+  const pairsOf = (m: HeaderMap) => decodePairs(m.encodedPairs());
+
+  test("follows every change, and is encoded once while nothing changes", () => {
+    const m = HeaderMap.from([[":path", "/"], ["a", "1"]]);
+    const first = m.encodedPairs();
+    expect(m.encodedPairs()).toBe(first);
+    m.add("b", "2");
+    expect(pairsOf(m)).toEqual([[":path", "/"], ["a", "1"], ["b", "2"]]);
+    m.replace("a", "x");
+    m.remove(":path");
+    expect(pairsOf(m)).toEqual([["a", "x"], ["b", "2"]]);
+    m.setAll([["c", "3"]]);
+    expect(pairsOf(m)).toEqual([["c", "3"]]);
+  });
+
+  test("restored from a snapshot, it is the snapshot's, encoded once across restores; a change after a restore is seen", () => {
+    const snapshot: [string, string][] = [[":path", "/"], ["x-api-key", "k"]];
+    const m = new HeaderMap();
+    m.restore(snapshot);
+    const first = m.encodedPairs();
+    expect(decodePairs(first)).toEqual(snapshot);
+    m.add("x-auth-principal", "alice");
+    expect(pairsOf(m)).toEqual([...snapshot, ["x-auth-principal", "alice"]]);
+    m.restore(snapshot);
+    expect(m.encodedPairs()).toBe(first);
+    m.remove("x-api-key");
+    expect(pairsOf(m)).toEqual([[":path", "/"]]);
+    m.restore([["other", "1"]]);
+    expect(pairsOf(m)).toEqual([["other", "1"]]);
   });
 });
 

@@ -31,6 +31,7 @@ function otherTools(dir: string): void {
   fakeVersioned(dir, "oras", `Version:    ${ORAS_PIN.version.slice(1)}`);
   fakeVersioned(dir, "skopeo", "skopeo version 1.9.3");
   fakeVersioned(dir, "docker-registry", "docker-registry github.com/docker/distribution 2.8.2+ds1");
+  fakeVersioned(dir, "h2load", "h2load nghttp2/1.52.0");
 }
 
 describe("mesh-filters doctor", () => {
@@ -41,7 +42,7 @@ describe("mesh-filters doctor", () => {
     expect(report.envoy).toEqual({ found: false, path: null, source: null, version: null, required: true, pinned: ENVOY_PIN.version, hint: "run `npm run setup` (or point ENVOY_BIN at a binary)", wasm: false });
     expect(report.oras).toMatchObject({ found: false, path: null, pinned: "1.3.3", hint: "run `npm run setup` (or point ORAS_BIN at a binary)" });
     expect(report.skopeo).toMatchObject({ found: false, required: true, hint: expect.stringContaining("apt-get install -y skopeo") });
-    expect(report.h2load).toMatchObject({ found: false, required: false });
+    expect(report.h2load).toMatchObject({ found: false, required: true, hint: expect.stringContaining("nghttp2-client") });
     expect(report.node).toEqual({ found: true, path: process.execPath, source: "running", version: process.versions.node, required: true });
   });
 
@@ -50,9 +51,10 @@ describe("mesh-filters doctor", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^tool +status +version +found via +path/);
     expect(r.stdout).toMatch(/^envoy +- +- +- +- +MISSING$/m);
-    expect(r.stdout).toMatch(/^h2load +- .*missing \(optional\)$/m);
+    expect(r.stdout).toMatch(/^h2load +- .*MISSING$/m);
+    expect(r.stdout).toMatch(/^go +- .*missing \(optional\)$/m);
     expect(r.stdout).toContain("envoy: run `npm run setup` (or point ENVOY_BIN at a binary)");
-    expect(r.stdout).toMatch(/NOT READY: 4 problem\(s\) above$/m);
+    expect(r.stdout).toMatch(/NOT READY: 5 problem\(s\) above$/m);
   });
 
   it("an Envoy built without V8: wasm false with Envoy's own reason, exit 1 although every tool is found", () => {

@@ -305,7 +305,7 @@ describe("setup: Debian packages", () => {
     expect(calls(m.log)[1]!.env.DEBIAN_FRONTEND).toBe("noninteractive");
     expect(res.tools["docker-registry"]).toMatchObject({ status: "found", source: "path", version: "2.8.2+ds1" });
     expect(res.tools.skopeo).toMatchObject({ status: "installed", version: "1.9.3" });
-    expect(res.tools.h2load).toMatchObject({ status: "installed", version: "1.52.0", required: false });
+    expect(res.tools.h2load).toMatchObject({ status: "installed", version: "1.52.0", required: true });
     expect(res.ok).toBe(true);
   });
 
@@ -326,11 +326,11 @@ describe("setup: Debian packages", () => {
     expect(none.tools.skopeo!.reason).toBe("apt-get not found (not a Debian-based system): install skopeo with your package manager");
   });
 
-  it("h2load is optional: setup still succeeds without it", async () => {
+  it("h2load is required (the Envoy bench's test drives it): setup fails without it, saying how to get it", async () => {
     const m = machine({ installed: ["docker-registry", "skopeo"] });
     const res = await setup({ only: [...debian], toolsDir: tempDir("tools"), env: m.env, apt: { uid: 1000 } });
-    expect(res.tools.h2load).toMatchObject({ status: "failed", required: false });
-    expect(res.ok).toBe(true);
+    expect(res.tools.h2load).toMatchObject({ status: "failed", required: true, reason: expect.stringContaining("nghttp2-client") });
+    expect(res.ok).toBe(false);
   });
 });
 

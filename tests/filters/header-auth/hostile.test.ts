@@ -177,23 +177,22 @@ describe("finding 9: configurations with thousands of entries", () => {
     credentials: Array.from({ length: n }, (_, i) => ({ principal: `p${i}`, key: `key-${i}`, methods: ["GET"], path_prefixes: [`/t${i}/`] })),
   });
 
-  it("configure time grows linearly: 20,000 credentials take about 10x 2,000 (not 100x)", async () => {
-    const time = async (n: number) => {
-      const text = config(n);
-      let best = Infinity;
-      for (let k = 0; k < 3; k++) {
-        const host = new ProxyWasmHost({ retainLogs: false });
-        const t0 = performance.now();
-        await host.loadPlugin({ module: WASM, rootId: "header_auth", configuration: text });
-        best = Math.min(best, performance.now() - t0);
-      }
-      return best;
+  // How configure time scales with the entries is a benchmark target (npm run bench,
+  // configure-scaling: 10x the credentials within 30x the time), not a timed test.
+  it("20,000 credentials configure, and the first and the last are matched with their own methods and paths", async () => {
+    const host = new ProxyWasmHost({ retainLogs: false });
+    const plugin = await host.loadPlugin({ module: WASM, rootId: "header_auth", configuration: config(20_000) });
+    const go = async (key: string, method: string, p: string) => {
+      const r = await send(host, plugin, request([["x-api-key", key]], method, p));
+      return [r.response.status, r.upstreamRequest?.headers.find(([k]) => k === "x-auth-principal")?.[1] ?? r.response.details];
     };
-    const small = await time(2_000);
-    const large = await time(20_000);
-    console.log(`header-auth configure: 2,000 credentials ${small.toFixed(0)} ms, 20,000 ${large.toFixed(0)} ms (x${(large / small).toFixed(1)}; linear 10, quadratic 100)`);
-    expect(large / small).toBeLessThan(30);
-  }, 600_000);
+    expect(await go("key-0", "GET", "/t0/a")).toEqual([200, "p0"]);
+    expect(await go("key-19999", "GET", "/t19999/a")).toEqual([200, "p19999"]);
+    expect(await go("key-19999", "GET", "/t0/a")).toEqual([403, "header_auth_forbidden"]);
+    expect(await go("key-19999", "POST", "/t19999/a")).toEqual([403, "header_auth_forbidden"]);
+    expect(await go("key-20000", "GET", "/t19999/a")).toEqual([401, "header_auth_invalid_credential"]);
+    expect(plugin.traps).toEqual([]);
+  }, 120_000);
 
   it("the plaintext-key warning names a few credentials and the count, not 20,000", async () => {
     const host = new ProxyWasmHost();

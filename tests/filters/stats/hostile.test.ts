@@ -191,24 +191,16 @@ describe("finding 9: configuration", () => {
     expect(errors.some((m) => m.startsWith("metrics[1].dimensions.org_tenant: ") && /'tenant'/.test(m)), errors.join("\n")).toBe(true);
   });
 
-  it("configuration work grows linearly: 20,000 dimensions and tags_to_remove take about 10x 2,000 (not 100x)", async () => {
-    const config = (n: number) => JSON.stringify({
-      metrics: [{ dimensions: Object.fromEntries(Array.from({ length: n }, (_, i) => [`d${i}`, `request.headers['x-d${i}']`])), tags_to_remove: Array.from({ length: n }, (_, i) => `t${i}`) }],
-    });
-    const time = async (n: number) => {
-      const text = config(n);
-      let best = Infinity;
-      for (let k = 0; k < 3; k++) {
-        const t0 = performance.now();
-        const errors = await loadError(text);
-        best = Math.min(best, performance.now() - t0);
-        expect(errors.length).toBeGreaterThan(0);
-      }
-      return best;
-    };
-    const small = await time(2_000);
-    const large = await time(20_000);
-    console.log(`stats configure: 2,000 entries ${small.toFixed(0)} ms, 20,000 entries ${large.toFixed(0)} ms (x${(large / small).toFixed(1)}; linear 10, quadratic 100)`);
-    expect(large / small).toBeLessThan(30);
-  }, 300_000);
+  // How configure time scales with the entries is a benchmark target (npm run bench,
+  // configure-scaling: 10x the entries within 30x the time), not a timed test.
+  it("20,000 dimensions and tags_to_remove: every entry checked (20,001 problems counted), the log capped at 21 lines", async () => {
+    const errors = await loadError(JSON.stringify({
+      metrics: [{ dimensions: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`d${i}`, `request.headers['x-d${i}']`])), tags_to_remove: Array.from({ length: 20_000 }, (_, i) => `t${i}`) }],
+    }));
+    // 20,000 unknown tags_to_remove names and the dimension count (at most 16).
+    expect(errors).toHaveLength(21);
+    expect(errors[0]).toBe("metrics[0].tags_to_remove[0]: unknown label 't0'");
+    expect(errors[19]).toBe("metrics[0].tags_to_remove[19]: unknown label 't19'");
+    expect(errors[20]).toBe("19981 more problems not shown (20001 in all)");
+  }, 120_000);
 });
