@@ -11,11 +11,12 @@
 //   peak, by at most: the chain's VM bounds, plus what the baseline Envoy grew over the same
 //   streams (Envoy's own per-stream, connection and buffer growth, measured, not assumed), plus,
 //   for stats, Envoy's stats store for the series the flood created (ENVOY_BYTES_PER_SERIES a
-//   series, measured and stated in README "Robustness"), plus NOISE_BYTES for page granularity;
+//   series and ENVOY_BYTES_PER_SERIES_NAME_BYTE per byte of its name, measured and stated in
+//   README "Robustness"), plus NOISE_BYTES for page granularity;
 // - no trap, no wasm_fail_stream, no reset; the status of every stream is the upstream's or one
 //   the filter documents, and a sample of the streams gets the same status and details from the
 //   host engine;
-// - stats: the series in /stats/prometheus stay within max_series (+1 overflow series) a metric.
+// - stats: the istio_requests_total series in /stats stay within max_series (+1 overflow series).
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createEngine, planStream, UnproducibleProperty, type Deployment, type PluginSpec, type Stream, type StreamResult, type Topology } from "../../engine/index.ts";
@@ -32,11 +33,14 @@ const MiB = 1024 * KiB;
 
 /**
  * Envoy's stats store per series (one label combination: istio_requests_total and the three
- * histograms, with their tags), at the longest labels the stats filter writes (256 bytes each):
- * measured 12.6–13.4 KiB in Envoy 1.40 with Istio's stats_tags (README "Robustness"); bounded
- * here with room for allocator rounding.
+ * histograms, each with its name and tags), measured in Envoy 1.40 with Istio's stats_tags as
+ * tcmalloc's growth over the floods (README "Robustness"): about 10 KiB a series plus 2 bytes per
+ * byte of its name (12–13 KiB at the standard labels of 256 bytes, 19 KiB at sixteen 256-byte
+ * extra dimensions, names of 5 KB). Allowed here with room for allocator rounding: a fixed part
+ * and a part per byte of the name, since the dimension flood's names are four times the others.
  */
 export const ENVOY_BYTES_PER_SERIES = 16 * KiB;
+export const ENVOY_BYTES_PER_SERIES_NAME_BYTE = 4;
 /** Page and allocator granularity between two Envoys given the same streams (measured ≤ 0.5 MiB). */
 export const NOISE_BYTES = 2 * MiB;
 
@@ -124,8 +128,8 @@ export interface EnvoyFloodRun {
   growth: { filter: number; baseline: number };
   /** tcmalloc's allocated bytes, same window. */
   heapGrowth: { filter: number; baseline: number };
-  /** stats only: series in /stats/prometheus at the end, before and after warm-up. */
-  series?: { afterWarmup: number; end: number; perReporter: Record<string, number>; overflowStreams: number };
+  /** stats only: istio_requests_total series in /stats after warm-up and at the end, their mean name length. */
+  series?: { afterWarmup: number; end: number; meanNameBytes: number; perReporter: Record<string, number>; overflowStreams: number };
   /** Stream-level problems (traps, resets, wrong statuses, host disagreements), first ones. */
   problems: string[];
   /** Streams compared with the host engine. */
@@ -154,22 +158,39 @@ function sample(d: EnvoyDeployment): Promise<EnvoyMemorySample> {
   return sampleEnvoyMemory(d.pids[0]!, d.endpoints(PROXY).admin);
 }
 
-/** The lines of `metric` in the proxy's /stats/prometheus (Envoy's `filter` keeps the page small). */
-async function prometheusSeries(d: EnvoyDeployment, metric: string): Promise<string[]> {
-  const res = await fetch(`http://${d.endpoints(PROXY).admin}/stats/prometheus?filter=${encodeURIComponent(metric)}`);
-  if (!res.ok) throw new Error(`GET /stats/prometheus: ${res.status}`);
-  return (await res.text()).split("\n").filter((l) => l.startsWith(`${metric}{`) || l.startsWith(`${metric} `));
+interface SeriesCount {
+  total: number;
+  meanNameBytes: number;
+  perReporter: Record<string, number>;
+  overflowStreams: number;
 }
 
-async function seriesCount(d: EnvoyDeployment): Promise<{ total: number; perReporter: Record<string, number>; overflowStreams: number }> {
+/**
+ * The istio_requests_total series the proxy holds, read from /stats (Envoy's own names, before
+ * tag extraction): /stats/prometheus would miss series whose extra dimensions Istio's stats_tags
+ * do not extract, and those are the largest.
+ */
+async function seriesCount(d: EnvoyDeployment): Promise<SeriesCount> {
+  const filter = encodeURIComponent("istio_requests_total$|mesh_stats_series_overflow_total$");
+  const res = await fetch(`http://${d.endpoints(PROXY).admin}/stats?format=json&type=Counters&filter=${filter}`);
+  if (!res.ok) throw new Error(`GET /stats: ${res.status}`);
+  const body = (await res.json()) as { stats: { name?: string; value?: number }[] };
   const perReporter: Record<string, number> = {};
-  const lines = await prometheusSeries(d, "istio_requests_total");
-  for (const l of lines) {
-    const r = /reporter="([^"]*)"/.exec(l)?.[1] ?? "";
+  let total = 0;
+  let nameBytes = 0;
+  let overflowStreams = 0;
+  for (const st of body.stats) {
+    if (!st.name) continue;
+    if (st.name.endsWith("mesh_stats_series_overflow_total")) {
+      overflowStreams += st.value ?? 0;
+      continue;
+    }
+    total++;
+    nameBytes += st.name.length;
+    const r = /reporter=\.=([^;]*)/.exec(st.name)?.[1] ?? "";
     perReporter[r] = (perReporter[r] ?? 0) + 1;
   }
-  const overflow = (await prometheusSeries(d, "mesh_stats_series_overflow_total")).reduce((n, l) => n + Number(l.split(" ").pop()), 0);
-  return { total: lines.length, perReporter, overflowStreams: overflow };
+  return { total, meanNameBytes: total ? nameBytes / total : 0, perReporter, overflowStreams };
 }
 
 function expectedAnswer(st: Stream, r: StreamResult, who: string): string | undefined {
@@ -237,7 +258,7 @@ export async function runEnvoyFlood(s: FloodScenario, o: EnvoyFloodOptions): Pro
     let series: EnvoyFloodRun["series"];
     if (isStats(s)) {
       const end = await seriesCount(filter);
-      series = { afterWarmup: seriesAfterWarmup, end: end.total, perReporter: end.perReporter, overflowStreams: end.overflowStreams };
+      series = { afterWarmup: seriesAfterWarmup, end: end.total, meanNameBytes: end.meanNameBytes, perReporter: end.perReporter, overflowStreams: end.overflowStreams };
     }
     return {
       scenario: s.name, streams: o.streams, warmup: o.warmup, seconds, dropped, bounds, samples,
@@ -258,7 +279,9 @@ function isStats(s: FloodScenario): boolean {
 /** The memory the filter Envoy may grow by over the flood, and of what. */
 export function growthAllowance(run: EnvoyFloodRun): { bytes: number; vms: number; baseline: number; series: number; noise: number } {
   const vms = run.bounds.reduce((n, b) => n + b.bytes, 0);
-  const series = run.series ? Math.max(0, run.series.end - run.series.afterWarmup) * ENVOY_BYTES_PER_SERIES : 0;
+  const series = run.series
+    ? Math.max(0, run.series.end - run.series.afterWarmup) * (ENVOY_BYTES_PER_SERIES + ENVOY_BYTES_PER_SERIES_NAME_BYTE * run.series.meanNameBytes)
+    : 0;
   const baseline = Math.max(0, run.growth.baseline);
   return { bytes: vms + baseline + series + NOISE_BYTES, vms, baseline, series, noise: NOISE_BYTES };
 }
@@ -294,7 +317,7 @@ export function floodViolations(run: EnvoyFloodRun, maxSeries?: number): string[
 export function describeRun(run: EnvoyFloodRun): string {
   const mib = (b: number) => (b / MiB).toFixed(1);
   const allow = growthAllowance(run);
-  const series = run.series ? `; series ${run.series.end} (${Object.entries(run.series.perReporter).map(([r, n]) => `${r} ${n}`).join(", ")}), overflow streams ${run.series.overflowStreams}` : "";
+  const series = run.series ? `; series ${run.series.end} of ${run.series.meanNameBytes.toFixed(0)} name bytes (${Object.entries(run.series.perReporter).map(([r, n]) => `${r} ${n}`).join(", ")}), overflow streams ${run.series.overflowStreams}` : "";
   const dropped = Object.keys(run.dropped).length ? `; left out for Envoy: ${Object.entries(run.dropped).map(([k, n]) => `${k} (${n})`).join(", ")}` : "";
   return `envoy flood ${run.scenario}: ${run.streams} streams (${run.warmup} warm-up) in ${run.seconds.toFixed(1)} s; `
     + `VM linear memory peaks ${run.vmPeaks.map(mib).join("/")} MiB (bounds ${run.bounds.map((b) => `${b.plugin} ${mib(b.bytes)}`).join(", ")}); `
