@@ -7,7 +7,7 @@
 // hosts to fill the caches it aims at several times over (ENVOY_STREAMS, with why), not the
 // host flood's full count. ENVOY_FLOOD_SCALE=<x> multiplies them (e.g. 5 for a longer soak).
 import { describe, expect, it } from "vitest";
-import { envoySuite } from "../envoy/helpers.ts";
+import { envoySuite, stopEnvoysAfterEach } from "../envoy/helpers.ts";
 import { FLOOD_SCENARIOS, MEMORY_BOUNDS, type FloodScenario } from "./flood-scenarios.ts";
 import { describeRun, fixtureModule, floodViolations, runEnvoyFlood, type EnvoyFloodOptions } from "./flood-envoy.ts";
 import { FILTERS } from "./modules.ts";
@@ -59,6 +59,9 @@ describe("memory floods in Envoy cover every filter", () => {
 });
 
 envoySuite("memory floods (tests/robustness/flood-scenarios.ts)", () => {
+  // runEnvoyFlood stops its Envoys itself; this also stops one whose twin failed to start.
+  stopEnvoysAfterEach();
+
   for (const s of FLOOD_SCENARIOS) {
     it(`${s.name}: VM memory under its bound, Envoy's growth within the filter's allowance`, async () => {
       const run = await runEnvoyFlood(s, options(s));

@@ -27,6 +27,7 @@ import { ISTIO_BOOTSTRAP_STATS_TAGS } from "../fixtures/istio/bootstrap-stats-ta
 import { startEnvoy } from "../envoy/helpers.ts";
 import { sampleEnvoyMemory, type EnvoyMemorySample } from "./envoy-memory.ts";
 import type { FloodScenario, RunStream } from "./flood-scenarios.ts";
+import { moduleBytes } from "./modules.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -76,12 +77,12 @@ export function envoyStream(s: FloodScenario, i: number): { stream: Stream; drop
   return { stream: { request: { ...st.request, headers }, upstream: st.upstream, properties }, dropped };
 }
 
-/** The scenario's chain as engine plugins (build/<filter>.wasm, the scenario's configuration). */
-export function scenarioPlugins(s: FloodScenario): PluginSpec[] {
-  return s.plugins.map((p) => ({
-    name: p.filter, module: path.join(PROJECT_ROOT, "build", `${p.filter}.wasm`), rootId: p.rootId, vmId: `${p.filter}-${p.rootId}`,
+/** The scenario's chain as engine plugins: the modules the host flood runs (modules.ts), the scenario's configuration. */
+export async function scenarioPlugins(s: FloodScenario): Promise<PluginSpec[]> {
+  return Promise.all(s.plugins.map(async (p) => ({
+    name: p.filter, module: await moduleBytes(p.filter), rootId: p.rootId, vmId: `${p.filter}-${p.rootId}`,
     configuration: JSON.stringify(p.configuration),
-  }));
+  })));
 }
 
 const fixtureModules = new Map<string, Promise<Uint8Array>>();
@@ -209,7 +210,7 @@ function expectedAnswer(st: Stream, r: StreamResult, who: string): string | unde
  * `hostEvery`-th stream. Both Envoys are stopped whatever happens.
  */
 export async function runEnvoyFlood(s: FloodScenario, o: EnvoyFloodOptions): Promise<EnvoyFloodRun> {
-  const plugins = o.plugins ?? scenarioPlugins(s);
+  const plugins = o.plugins ?? await scenarioPlugins(s);
   const bounds = o.bounds ?? s.plugins.map((p) => ({ plugin: p.filter, bytes: s.boundBytes[p.filter] ?? Infinity }));
   const topology = floodTopology(s, plugins);
   const [filter, baseline] = await Promise.all([startEnvoy(topology), startEnvoy(await baselineTopology(s, plugins.length))]);
@@ -321,6 +322,6 @@ export function describeRun(run: EnvoyFloodRun): string {
   const dropped = Object.keys(run.dropped).length ? `; left out for Envoy: ${Object.entries(run.dropped).map(([k, n]) => `${k} (${n})`).join(", ")}` : "";
   return `envoy flood ${run.scenario}: ${run.streams} streams (${run.warmup} warm-up) in ${run.seconds.toFixed(1)} s; `
     + `VM linear memory peaks ${run.vmPeaks.map(mib).join("/")} MiB (bounds ${run.bounds.map((b) => `${b.plugin} ${mib(b.bytes)}`).join(", ")}); `
-    + `RssAnon growth ${mib(run.growth.filter)} MiB, baseline ${mib(run.growth.baseline)} MiB, allowance ${mib(allow.bytes)}; `
+    + `RssAnon ${mib(run.samples[0]!.filter.rssAnon)} MiB after warm-up, growth ${mib(run.growth.filter)} MiB (baseline Envoy ${mib(run.samples[0]!.baseline.rssAnon)} MiB, growth ${mib(run.growth.baseline)}), allowance ${mib(allow.bytes)}; `
     + `tcmalloc growth ${mib(run.heapGrowth.filter)} MiB, baseline ${mib(run.heapGrowth.baseline)}${series}; host compared ${run.hostCompared}${dropped}`;
 }
