@@ -35,9 +35,10 @@ const MiB = 1024 * KiB;
 /**
  * Envoy's stats store per series (one label combination: istio_requests_total and the three
  * histograms, each with its name and tags), measured in Envoy 1.40 with Istio's stats_tags as
- * tcmalloc's growth over the floods (README "Robustness"): about 10 KiB a series plus 2 bytes per
- * byte of its name (12–13 KiB at the standard labels of 256 bytes, 19 KiB at sixteen 256-byte
- * extra dimensions, names of 5 KB). Allowed here with room for allocator rounding: a fixed part
+ * tcmalloc's growth per series over the floods (README "Robustness"): 13–16 KiB at the standard
+ * labels (names of 1.3 KB), 26 KiB at sixteen extra 256-byte dimensions (names of 5.1 KB), so
+ * roughly 12 KiB plus 2.7 bytes per byte of the name. Allowed here with room for allocator
+ * rounding: a fixed part
  * and a part per byte of the name, since the dimension flood's names are four times the others.
  */
 export const ENVOY_BYTES_PER_SERIES = 16 * KiB;
