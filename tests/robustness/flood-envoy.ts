@@ -38,8 +38,8 @@ const MiB = 1024 * KiB;
  * tcmalloc's growth per series over the floods (README "Robustness"): 13–16 KiB at the standard
  * labels (names of 1.3 KB), 26 KiB at sixteen extra 256-byte dimensions (names of 5.1 KB), so
  * roughly 12 KiB plus 2.7 bytes per byte of the name. Allowed here with room for allocator
- * rounding: a fixed part
- * and a part per byte of the name, since the dimension flood's names are four times the others.
+ * rounding, as a fixed part and a part per byte of the name (the dimension flood's names are
+ * four times the others').
  */
 export const ENVOY_BYTES_PER_SERIES = 16 * KiB;
 export const ENVOY_BYTES_PER_SERIES_NAME_BYTE = 4;
