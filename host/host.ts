@@ -26,6 +26,7 @@ export interface HostOptions {
   node?: NodeInfo;
   properties?: Record<string, PropertyInput>;
   statsTags?: StatsTag[];
+  /** Wall clock in ns. When given it also drives the monotonic clock: time then moves only with it and advanceTime. */
   now?: () => bigint;
   /** Memory cap per VM in 64 KiB pages (default 16384 = 1 GiB): initial size and growth. */
   maxMemoryPages?: number;
@@ -62,8 +63,9 @@ export class ProxyWasmHost implements HostServices {
   private readonly maxModuleBytes: number;
   private readonly retainLogs: boolean;
   private readonly clock: () => bigint;
+  /** The monotonic clock before advanceTime's offset: the caller's clock when given, else the process's. */
+  private readonly monotonicBase: () => bigint;
   private offsetNs = 0n;
-  private readonly monoBase = process.hrtime.bigint();
   private vmGroups = new Map<string, Vm[]>();
   private modules = new Map<string, WebAssembly.Module>();
   private httpUpstreams = new Map<string, HttpCallHandler>();
@@ -81,6 +83,10 @@ export class ProxyWasmHost implements HostServices {
     this.hostProperties = normalizeProperties(this.properties);
     this.metrics = new MetricsStore(opts.statsTags ?? []);
     this.clock = opts.now ?? (() => BigInt(Date.now()) * 1_000_000n);
+    // A caller's clock drives the monotonic one too, so that time moves only when the caller moves
+    // it: tick due times are then exact whatever the machine's load between configure and advanceTime.
+    const start = opts.now ? opts.now() : process.hrtime.bigint();
+    this.monotonicBase = opts.now ? () => opts.now!() - start : () => process.hrtime.bigint() - start;
     this.maxMemoryPages = opts.maxMemoryPages ?? 16384;
     this.maxModuleBytes = opts.maxModuleBytes ?? 256 * 1024 * 1024;
     this.retainLogs = opts.retainLogs ?? true;
@@ -89,7 +95,7 @@ export class ProxyWasmHost implements HostServices {
   // --- HostServices ----------------------------------------------------------------------------
 
   nowNs(): bigint { return this.clock() + this.offsetNs; }
-  monotonicNs(): bigint { return process.hrtime.bigint() - this.monoBase + this.offsetNs; }
+  monotonicNs(): bigint { return this.monotonicBase() + this.offsetNs; }
   httpUpstream(cluster: string): HttpCallHandler | undefined { return this.httpUpstreams.get(cluster); }
   grpcUpstream(service: string): GrpcCallHandler | undefined { return this.grpcUpstreams.get(service); }
   log(entry: LogEntry): void { if (this.retainLogs) this.logs.push(entry); }

@@ -29,6 +29,9 @@ export function runTool(argv: string[], opts: { env?: NodeJS.ProcessEnv; input?:
       unregister();
       resolve({ code: code ?? 1, stdout, stderr });
     });
+    // A tool that exits without reading its input closes the pipe: its exit code says what happened,
+    // so EPIPE here is not an error of ours (unhandled, it would kill the process).
+    child.stdin.on("error", () => {});
     child.stdin.end(opts.input ?? "");
   });
 }

@@ -2,10 +2,12 @@
 // default reporter's summary, for CI systems that read that line, and before
 // it how many tests ran in real Envoy (suites named "real Envoy ...", see
 // tests/envoy/helpers.ts envoySuite), so a CI log shows they were executed.
-import type { Reporter, TestModule } from "vitest/node";
+// Errors thrown outside any test (an EPIPE in a child's pipe, a rejection no
+// test awaited) fail the run; the line counts them, so it never reads as clean.
+import type { Reporter, SerializedError, TestModule } from "vitest/node";
 
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -27,6 +29,6 @@ export default class SummaryReporter implements Reporter {
     if (envoy.executed || envoy.skipped) {
       process.stdout.write(`\nreal Envoy: ${envoy.executed} tests executed${envoy.skipped ? `, ${envoy.skipped} skipped` : ""}`);
     }
-    process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+    process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}${unhandledErrors.length ? `, ${unhandledErrors.length} unhandled errors` : ""}\n`);
   }
 }

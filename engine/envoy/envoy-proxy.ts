@@ -291,13 +291,26 @@ async function checkEcdsAccepted(envoy: EnvoyProcess, spec: ProxySpec, plugins: 
   for (const p of plugins) {
     const m = new RegExp(`^extension_config_discovery\\.http_filter\\.${p.filterName.replace(/[^A-Za-z0-9_]/g, "\\$&")}\\.update_success: (\\d+)$`, "m").exec(stats);
     if (m && Number(m[1]) > 0) continue;
-    const tail = envoy.logTail(400);
+    const tail = await logTailWith(envoy, /config update rejected/);
     const telling = tail.filter((x) => /\]\[(warning|error|critical)\]\[/.test(x));
     throw new StartError(
       `${spec.name}: plugin ${p.spec.name}: Envoy rejected its ECDS configuration (extension_config_discovery.http_filter.${p.filterName}.update_success is ${m?.[1] ?? "missing"}); ` +
       `Envoy itself keeps running and answers 500 (NFCF) on that listener\n--- Envoy's warnings and errors:\n${telling.join("\n")}`,
       spec.name, p.spec.name, tail,
     );
+  }
+}
+
+/**
+ * Envoy's log once it holds a line matching `line`, or after 3 s without it: the
+ * counter can read 0 before the rejection's own line reaches the file (flushed
+ * every 100 ms, later on a loaded machine), and that line is what explains it.
+ */
+async function logTailWith(envoy: EnvoyProcess, line: RegExp): Promise<string[]> {
+  for (let waited = 0; ; waited += 50) {
+    const tail = envoy.logTail(400);
+    if (waited >= 3000 || tail.some((x) => line.test(x))) return tail;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

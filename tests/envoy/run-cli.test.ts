@@ -2,30 +2,20 @@
 // gives the same JSON shape (and the same decisions) as `--engine host`;
 // filter state and logs agree between the engines; properties Envoy cannot
 // produce, bad lines and a missing Envoy are clear errors with a non-zero exit.
-import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/project.ts";
 import { watToWasm } from "../../scripts/lib/validate-wasm.ts";
 import { builtModule, envoySuite, ENVOY_BIN } from "./helpers.ts";
 import { probeModule } from "./probe.ts";
 import { tempDir } from "../support/temp-dir.ts";
+import { cliAsync, type CliResult } from "../support/cli.ts";
 
-const exec = promisify(execFile);
 const dir = tempDir("mesh-run-envoy");
 
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await exec(process.execPath, [path.join(PROJECT_ROOT, "bin/mesh-filters.js"), "run", ...args], {
-      cwd: PROJECT_ROOT, env: { ...process.env, ENVOY_BIN, ...env }, maxBuffer: 64 << 20,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return cliAsync(["run", ...args], { cwd: PROJECT_ROOT, env: { ENVOY_BIN, ...env } });
 }
 
 function file(name: string, text: string): string {

@@ -1,27 +1,17 @@
 // `mesh-filters run` through the real CLI: the JSON Lines contract, filter state encoding,
 // Prometheus output, and clear errors that name the file and line.
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, test } from "vitest";
 import { wat, data, arg } from "./wat.ts";
 import { tempDir } from "../support/temp-dir.ts";
+import { cliAsync, type CliResult } from "../support/cli.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const exec = promisify(execFile);
 const dir = tempDir("mesh-run");
 
-async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const p = exec("node", [path.join(ROOT, "bin/mesh-filters.js"), "run", ...args], { cwd: ROOT });
-    p.child.stdin!.end(input ?? "");
-    const r = await p;
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
+function cli(args: string[], input?: string): Promise<CliResult> {
+  return cliAsync(["run", ...args], { cwd: ROOT, input });
 }
 
 function file(name: string, text: string): string {

@@ -13,7 +13,7 @@ import { writeTar } from "../../oci/tar.ts";
 import type { BuiltFilter } from "../../oci/filters-json.ts";
 import { makeFixtureProject, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { registrySuite, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.ts";
-import { cli } from "./helpers/cli.ts";
+import { cli } from "../support/cli.ts";
 
 const PROV = { created: "2024-01-01T00:00:00Z", version: "0.1.0" };
 

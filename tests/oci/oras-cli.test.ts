@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { pushFilters, PushError } from "../../oci/index.ts";
 import { makeFixtureProject, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { registrySuite, startRegistry, type TestRegistry } from "./helpers/registry.ts";
-import { cli } from "./helpers/cli.ts";
+import { cli } from "../support/cli.ts";
 
 const PASSWORD = "s3cret-not-on-argv";
 

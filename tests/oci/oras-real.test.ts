@@ -15,7 +15,7 @@ import { digestOf, pushFilters, readArtifactFromLayout, type PushResult } from "
 import { toolPath, toolSuite } from "../support/real-tools.ts";
 import { makeFixtureProject, REPO_ROOT, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { startRegistry, type TestRegistry } from "./helpers/registry.ts";
-import { cli } from "./helpers/cli.ts";
+import { cli } from "../support/cli.ts";
 
 const execFileP = promisify(execFile);
 const FILTERS = [

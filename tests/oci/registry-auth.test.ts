@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { digestOf, pullArtifact, pushFilters, PushError } from "../../oci/index.ts";
 import { makeFixtureProject, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { registrySuite, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.ts";
-import { cli } from "./helpers/cli.ts";
+import { cli } from "../support/cli.ts";
 
 const USER = "deployer";
 const PASSWORD = "pa55 w0rd:with-colon";

@@ -8,7 +8,7 @@ import { checkOciDocument, digestOf, MT, pullArtifact, pushFilters, readArtifact
 import { layoutTags, packageFilters } from "../../oci/index.ts";
 import { FIXTURE_FILTERS, makeFixtureProject, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { registrySuite, skopeo, startRegistry, type TestRegistry } from "./helpers/registry.ts";
-import { cli } from "./helpers/cli.ts";
+import { cli } from "../support/cli.ts";
 
 
 registrySuite("push to a real registry, read back with skopeo", () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageFilters, verifyArtifact, writeLayout, type PackageResult } from "../../oci/index.ts";
 import { makeFixtureProject, tempDir, type FixtureProject } from "./helpers/fixture-project.ts";
 import { startFakeRegistry, type FakeRegistry } from "./helpers/fake-registry.ts";
-import { cliAsync as cli } from "./helpers/cli.ts";
+import { cliAsync as cli } from "../support/cli.ts";
 
 let fx: FixtureProject;
 let pkg: PackageResult;

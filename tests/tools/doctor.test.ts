@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { checkEnvoyWasm, PROBE_MARKER } from "../../tools/envoy-wasm-check.ts";
 import { ENVOY_PIN, ORAS_PIN } from "../../tools/pins.ts";
 import { toolPath, toolSuite } from "../support/real-tools.ts";
-import { cli } from "../oci/helpers/cli.ts";
+import { cli } from "../support/cli.ts";
 import { envoyVersionLine, fakeProgram, fakeVersioned, tempDir } from "./helpers/fakes.ts";
 
 const FIXED_KEYS = ["envoy", "oras", "skopeo", "docker-registry"];

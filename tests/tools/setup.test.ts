@@ -10,7 +10,7 @@ import { setup, type SetupOptions } from "../../tools/setup.ts";
 import { ENVOY_PIN, ORAS_PIN, type EnvoyPin } from "../../tools/pins.ts";
 import { locateTool } from "../../tools/locate.ts";
 import type { WheelDownloader } from "../../tools/envoy-install.ts";
-import { cli } from "../oci/helpers/cli.ts";
+import { cli } from "../support/cli.ts";
 import { calls, fakeEnvoy, fakeEnvoyScript, fakeProgram, fakeVersioned, makeZip, pythonOnlyDir, recordCall, tempDir } from "./helpers/fakes.ts";
 
 const PY = pythonOnlyDir();

@@ -1,7 +1,9 @@
-// Runs the real `mesh-filters` CLI in a child process.
+// Runs the real `mesh-filters` CLI of this checkout in a child process: every
+// suite that drives the command line goes through here.
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
-import { REPO_ROOT } from "./fixture-project.ts";
+
+const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
 
 export interface CliResult {
   code: number;
@@ -36,6 +38,7 @@ export function cliAsync(args: string[], opts: { cwd: string; input?: string; en
       clearTimeout(guard);
       resolve({ code: code ?? 1, stdout, stderr });
     });
+    child.stdin.on("error", () => {}); // a command that exits without reading its input
     child.stdin.end(opts.input ?? "");
   });
 }
