@@ -154,7 +154,8 @@ export const FLOOD_SCENARIOS: FloodScenario[] = [
       });
       return {
         request: { headers: get("/reviews/1", filler(i + 8, 300), [["x-envoy-peer-metadata", encodeHeader(md as never)], ["x-envoy-peer-metadata-id", filler(i, 8000)]]) },
-        upstream: { status: 200 + (i % 5), body: "ok" },
+        // 204 carries no body (real Envoy answers a 204 with one 502 upstream protocol_error).
+        upstream: { status: 200 + (i % 5), ...(i % 5 === 4 ? {} : { body: "ok" }) },
         properties: { ...INBOUND, "connection.uri_san_peer_certificate": `spiffe://cluster.local/ns/shop/sa/${filler(i, 2000)}` },
       };
     },
