@@ -39,7 +39,7 @@ export interface ClusterSpec {
 export interface ListenerShape {
   /** Absent: Envoy's UNSPECIFIED (0); the host then serves no `xds.listener_direction`. */
   direction?: Direction;
-  /** Absent: Envoy routes to a cluster named `upstream`; the host serves no `xds.cluster_*`. */
+  /** Absent: a cluster named `upstream` (both engines serve that name as `xds.cluster_name`). */
   cluster?: ClusterSpec;
 }
 

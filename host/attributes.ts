@@ -4,7 +4,8 @@ import { enc, int64leInto, uint64le, float64le } from "./bytes.ts";
 import { encodePairs } from "./pairs.ts";
 import { encodeNode, type NodeInfo } from "./proto.ts";
 import { encodePropertyInput } from "./property-input.ts";
-import { lowerAscii, type HeaderMap } from "./headers.ts";
+import { HeaderMap, lowerAscii } from "./headers.ts";
+import { httpToGrpc } from "./local-reply.ts";
 import type { PluginInfo } from "./plugin-info.ts";
 import type { Vm } from "./vm.ts";
 import type { PropertyInput } from "./types.ts";
@@ -21,6 +22,10 @@ export interface StreamInfo {
   responseBodyBytes: number;
   responseCode: number | null;
   details: string | null;
+  /** Envoy's response flags (host/response-flags.ts) raised so far. */
+  responseFlags: number;
+  /** Envoy answered before routing (host/hcm): no cluster was chosen, so xds.cluster_* are absent. */
+  unrouted: boolean;
   startNs: bigint;
   endNs: bigint | null;
   connectionId: number;
@@ -114,11 +119,15 @@ export function resolveRootAttribute(path: string[], plugin: PluginInfo, vm: Vm)
   return withAliases(path, plugin, vm, null, hostProps, rootAttribute);
 }
 
+const NO_TRAILERS = new HeaderMap();
+
 function headerAttr(map: HeaderMap | null, rest: string[]): Uint8Array | undefined {
   if (!map) return undefined;
   if (rest.length === 0) {
     const keys = [...new Set(map.list.map((e) => e[0]))];
-    return encodePairs(keys.map((k) => [k, map.joined(k)!] as const));
+    // As an attribute an empty map is a count of 0 (Envoy's serializeValue), not the
+    // zero-length buffer proxy_get_header_map_pairs answers.
+    return keys.length ? encodePairs(keys.map((k) => [k, map.joined(k)!] as const)) : new Uint8Array(4);
   }
   const v = map.joined(lowerAscii(rest[0]!));
   return v === undefined ? undefined : enc.encode(v);
@@ -148,6 +157,7 @@ const int64Scratch = new Uint8Array(8);
 function int64Result(v: number | bigint): Uint8Array { return int64leInto(v, int64Scratch); }
 
 function streamAttribute(p: string[], plugin: PluginInfo, vm: Vm, info: StreamInfo, hostProps: Map<string, Uint8Array>): Uint8Array | null | undefined {
+    if (info.unrouted && p[0] === "xds" && (p[1] === "cluster_name" || p[1] === "cluster_metadata")) return undefined;
     const base = common(p, plugin, vm, info.properties, hostProps);
     if (base !== undefined) return base;
     const head = p[0];
@@ -168,7 +178,14 @@ function streamAttribute(p: string[], plugin: PluginInfo, vm: Vm, info: StreamIn
         case "useragent": return str(rh.get("user-agent"));
         case "id": return str(rh.get("x-request-id"));
         case "protocol": return enc.encode("HTTP/1.1");
-        case "query": return path_ === undefined ? undefined : enc.encode(path_.includes("?") ? path_.slice(path_.indexOf("?") + 1) : "");
+        case "query": {
+          // What follows "?", up to a fragment.
+          if (path_ === undefined) return undefined;
+          const q = path_.indexOf("?");
+          if (q < 0) return enc.encode("");
+          const f = path_.indexOf("#", q);
+          return enc.encode(path_.slice(q + 1, f < 0 ? undefined : f));
+        }
         case "headers": return headerAttr(rh, p.slice(2));
         case "time": return int64Result(info.startNs);
         case "duration": return info.endNs === null ? undefined : int64Result(info.endNs - info.startNs);
@@ -176,11 +193,8 @@ function streamAttribute(p: string[], plugin: PluginInfo, vm: Vm, info: StreamIn
           const cl = rh.get("content-length");
           return int64Result(cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : info.requestBodyBytes);
         }
-        case "total_size": {
-          const cl = rh.get("content-length");
-          const size = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : info.requestBodyBytes;
-          return int64Result(size + rh.byteSize());
-        }
+        // Bytes received (the body) plus the headers' byteSize; content-length plays no part.
+        case "total_size": return int64Result(info.requestBodyBytes + rh.byteSize());
       }
       return undefined;
     }
@@ -189,13 +203,16 @@ function streamAttribute(p: string[], plugin: PluginInfo, vm: Vm, info: StreamIn
       switch (name) {
         case "code": return info.responseCode === null ? undefined : int64Result(info.responseCode);
         case "code_details": return info.details === null ? undefined : enc.encode(info.details);
-        case "flags": return info.responseCode === null ? undefined : int64Result(0);
+        case "flags": return info.responseCode === null ? undefined : int64Result(info.responseFlags);
         case "grpc_status": {
-          const g = grpcStatus(info.responseTrailers?.get("grpc-status")) ?? grpcStatus(info.responseHeaders?.get("grpc-status"));
+          // Grpc::Common::getGrpcStatus: trailers, then headers, then the HTTP status mapped.
+          const g = grpcStatus(info.responseTrailers?.get("grpc-status")) ?? grpcStatus(info.responseHeaders?.get("grpc-status"))
+            ?? (info.responseCode === null ? undefined : httpToGrpc(info.responseCode));
           return g === undefined ? undefined : int64Result(g);
         }
         case "headers": return headerAttr(info.responseHeaders, p.slice(2));
-        case "trailers": return headerAttr(info.responseTrailers, p.slice(2));
+        // Once there is a response, its trailers are a map, empty when none came.
+        case "trailers": return headerAttr(info.responseTrailers ?? (info.responseHeaders ? NO_TRAILERS : null), p.slice(2));
         case "size": return info.responseHeaders ? int64Result(info.responseBodyBytes) : undefined;
         case "total_size":
           return info.responseHeaders ? int64Result(info.responseBodyBytes + info.responseHeaders.byteSize() + (info.responseTrailers?.byteSize() ?? 0)) : undefined;

@@ -27,17 +27,19 @@ export function lowerAscii(name: string): string {
 }
 
 /**
- * An Envoy header map: lower-case names, pseudo-headers first, repeats kept in order. Entries
- * are never changed in place (a replaced value is a new entry), so a slice() of `list` is a
- * snapshot; only the size slot of an entry is filled in lazily.
+ * An Envoy header map: lower-case names, pseudo-headers first, repeats kept in order, except
+ * for Envoy's inline headers (host/inline-headers.ts) when the map is given their set: a second
+ * value of one of those is appended to the first with ",". Entries are never changed in place
+ * (a replaced or joined value is a new entry), so a slice() of `list` is a snapshot; only the
+ * size slot of an entry is filled in lazily.
  */
 export class HeaderMap {
   /** Bumped on every mutation so fast drivers can tell whether a prepared map needs resetting. */
   version = 0;
-  constructor(public list: HeaderEntry[] = []) {}
+  constructor(public list: HeaderEntry[] = [], readonly inline: ReadonlySet<string> | null = null) {}
 
-  static from(pairs: ReadonlyArray<readonly [string, string]>): HeaderMap {
-    const m = new HeaderMap();
+  static from(pairs: ReadonlyArray<readonly [string, string]>, inline: ReadonlySet<string> | null = null): HeaderMap {
+    const m = new HeaderMap([], inline);
     for (const [k, v] of pairs) m.add(k, v);
     return m;
   }
@@ -107,6 +109,7 @@ export class HeaderMap {
   /** Adds an entry; `bytes` is its size in octets when a module passed it as bytes. */
   add(key: string, value: string, bytes?: number): void {
     key = lowerAscii(key);
+    if (this.inline?.has(key) && this.join(key, value)) return;
     this.version++;
     const entry: HeaderEntry = [key, value, bytes];
     if (key.startsWith(":")) {
@@ -116,6 +119,25 @@ export class HeaderMap {
     } else {
       this.list.push(entry);
     }
+  }
+
+  /**
+   * Envoy's appendToHeader for an inline header already present: the value goes after the
+   * existing one with "," (nothing when it is empty). False when the key is absent.
+   */
+  private join(key: string, value: string): boolean {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      if (e[0] !== key) continue;
+      if (value === "") return true;
+      const joined = e[1] === "" ? value : `${e[1]},${value}`;
+      // Its size is measured again when asked for (rare: a value added twice).
+      list[i] = [key, joined];
+      this.version++;
+      return true;
+    }
+    return false;
   }
 
   /** Envoy setCopy: replaces the first occurrence, else adds. `bytes` as for add(). */
@@ -144,6 +166,7 @@ export class HeaderMap {
     this.version++;
   }
 
+  /** Envoy setHeaders / proxy_set_header_map_pairs: everything removed, then each pair added. */
   setAll(pairs: ReadonlyArray<readonly [string, string]>): void {
     this.list = [];
     for (const [k, v] of pairs) this.add(k, v);

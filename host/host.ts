@@ -18,6 +18,7 @@ import { toBytes } from "./bytes.ts";
 import type { HostServices } from "./services.ts";
 import type { NodeInfo } from "./proto.ts";
 import type { StatsTag } from "./prometheus.ts";
+import { resolveHcm, type Hcm, type HcmOptions } from "./hcm/options.ts";
 import type { GrpcCallHandler, HttpCallHandler, LogEntry, PropertyInput } from "./types.ts";
 
 export interface HostOptions {
@@ -34,6 +35,13 @@ export interface HostOptions {
   maxModuleBytes?: number;
   /** Keep every module log line in host.logs (default true; load loops turn it off). */
   retainLogs?: boolean;
+  /**
+   * Envoy's HTTP connection manager around the filters (host/hcm/): codec and path checks,
+   * path normalization, the headers Envoy adds or removes, its own replies. Fields as in
+   * Envoy's HttpConnectionManager; absent (the default), a request reaches the filters
+   * exactly as given.
+   */
+  hcm?: HcmOptions;
 }
 
 export interface LoadOptions {
@@ -73,6 +81,9 @@ export class ProxyWasmHost implements HostServices {
   private pending = new Set<Promise<void>>();
   private streamCount = 0;
   private connectionCount = 0;
+  private requestCount = 0;
+  /** The modelled connection manager, or null (requests reach the filters as given). */
+  readonly hcm: Hcm | null;
 
   constructor(opts: HostOptions = {}) {
     this.workers = Math.max(1, opts.workers ?? 1);
@@ -90,6 +101,7 @@ export class ProxyWasmHost implements HostServices {
     this.maxMemoryPages = opts.maxMemoryPages ?? 16384;
     this.maxModuleBytes = opts.maxModuleBytes ?? 256 * 1024 * 1024;
     this.retainLogs = opts.retainLogs ?? true;
+    this.hcm = opts.hcm ? resolveHcm(opts.hcm) : null;
   }
 
   // --- HostServices ----------------------------------------------------------------------------
@@ -117,6 +129,14 @@ export class ProxyWasmHost implements HostServices {
 
   nextWorker(): number { return this.streamCount++ % this.workers; }
   nextConnectionId(): number { return ++this.connectionCount; }
+  /**
+   * The x-request-id the connection manager gives a request without one. Envoy's is a random
+   * UUID v4; the host's counts up in the same shape, so that runs repeat.
+   */
+  nextRequestId(): string {
+    const n = (++this.requestCount).toString(16).padStart(12, "0");
+    return `00000000-0000-4000-8000-${n}`;
+  }
 
   /** Waits for one round of pending asynchronous work; false when there was none. */
   async settleOnce(): Promise<boolean> {

@@ -1,9 +1,11 @@
 // The response Envoy builds for sendLocalReply (source/common/http/utility.cc sendLocalReply).
 import { HeaderMap } from "./headers.ts";
+import { RESPONSE_INLINE_HEADERS } from "./inline-headers.ts";
+import { EMPTY } from "./bytes.ts";
 import type { LocalReply } from "./contexts.ts";
 
 /** Envoy's Grpc::Utility::httpToGrpcStatus. */
-function httpToGrpc(code: number): number {
+export function httpToGrpc(code: number): number {
   switch (code) {
     case 400: return 13; case 401: return 16; case 403: return 7; case 404: return 12;
     case 429: case 502: case 503: case 504: return 14;
@@ -32,7 +34,7 @@ export function grpcMessage(body: Uint8Array): string {
 
 export function buildLocalReply(reply: LocalReply, requestHeaders: HeaderMap): { headers: HeaderMap; body: Uint8Array } {
   const ct = requestHeaders.get("content-type") ?? "";
-  const h = HeaderMap.from([[":status", String(reply.status)]]);
+  const h = HeaderMap.from([[":status", String(reply.status)]], RESPONSE_INLINE_HEADERS);
   for (const [k, v] of reply.headers) h.add(k, v);
   if (/^application\/grpc(\+|$)/.test(ct)) {
     // gRPC requests get a trailers-only gRPC response carrying the status and message. As Envoy
@@ -48,5 +50,6 @@ export function buildLocalReply(reply: LocalReply, requestHeaders: HeaderMap): {
     h.replace("content-length", String(reply.body.length));
     if (h.get("content-type") === undefined) h.add("content-type", "text/plain");
   }
-  return { headers: h, body: reply.body };
+  // A reply to HEAD ends with its headers: their content-length says what the body would be.
+  return { headers: h, body: requestHeaders.get(":method") === "HEAD" ? EMPTY : reply.body };
 }

@@ -8,6 +8,28 @@ export const CUSTOM_NAMESPACE = "wasmcustom.";
 /** Envoy's default histogram buckets (source/common/stats/histogram_impl.cc). */
 export const DEFAULT_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
 
+/**
+ * The bin of libcircllhist (Envoy's histograms) a sample falls in, as [lower bound,
+ * representative]: two significant digits (7 is [7.0, 7.1), 1005 is [1000, 1100)), the
+ * representative the harmonic mean of the bin's bounds, 2ab/(a+b) — what Envoy sums (a sample
+ * of 7 reads back as 7.0496...; seen in 1.40.0, tests/host/metrics.test.ts).
+ */
+export function circllhistBin(value: number): [lower: number, representative: number] {
+  if (!(value > 0)) return [0, 0];
+  let lower: number, width: number;
+  if (value < 10) {
+    width = 0.1;
+    lower = Math.floor(value * 10) / 10;
+  } else {
+    width = 10 ** (Math.floor(Math.log10(value)) - 1);
+    // log10 can land a hair below an exact power of ten.
+    if (value / width >= 100) width *= 10;
+    lower = Math.floor(value / width) * width;
+  }
+  const upper = lower + width;
+  return [lower, (2 * lower * upper) / (lower + upper)];
+}
+
 export interface Stat {
   name: string; // full name, incl. the wasmcustom. prefix
   type: MetricType;
@@ -47,8 +69,11 @@ export class MetricsStore {
       case MetricType.Counter: s.value += value; break;
       case MetricType.Gauge: s.value = value; break;
       case MetricType.Histogram: {
-        s.value++; s.sum += value;
-        for (let i = 0; i < DEFAULT_BUCKETS.length; i++) if (value <= DEFAULT_BUCKETS[i]!) { s.buckets[i]!++; break; }
+        // As Envoy's circllhist keeps it: the sample's bin counts in every bucket at or above
+        // the bin's lower bound, and adds the bin's representative to the sum.
+        const [lower, representative] = circllhistBin(value);
+        s.value++; s.sum += representative;
+        for (let i = 0; i < DEFAULT_BUCKETS.length; i++) if (lower <= DEFAULT_BUCKETS[i]!) { s.buckets[i]!++; break; }
         break;
       }
     }

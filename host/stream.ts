@@ -12,6 +12,12 @@ import type { PluginRuntime } from "./plugin.ts";
 import type { Vm } from "./vm.ts";
 import type { LogEntry } from "./types.ts";
 import type { LogLevel } from "./constants.ts";
+import type { Hcm } from "./hcm/options.ts";
+import type { Rejection } from "./hcm/request.ts";
+import { ResponseFlag } from "./response-flags.ts";
+import {
+  finishResponseHeaders, joinCookies, stampUpstreamResponse, routeUpstream, upstreamHeadersRefused, upstreamHeadersTooLarge,
+} from "./hcm/response.ts";
 
 type Ev =
   | { t: "h"; map: HeaderMap; eos: boolean }
@@ -62,6 +68,15 @@ export class HttpStream implements StreamHooks {
   private pendingLocal: { idx: number; reply: LocalReply } | null = null;
   private pendingReset: string | null = null;
   private pendingContinue: { ctx: StreamContext; dir: Dir }[] = [];
+  /**
+   * Envoy's connection manager and router around the filters (host/hcm/), when the host models
+   * them: the reply Envoy gives instead of running the filters, if any.
+   */
+  front: { hcm: Hcm; http2: boolean; rejection: Rejection | null } | null = null;
+  private upstreamStartNs = 0n;
+  private requestEnded = false;
+  /** Envoy answers `connection: close` (HTTP/1.1: a reply before the whole request was read). */
+  private closeAfterReply = false;
 
   constructor(
     readonly plugins: PluginRuntime[],
@@ -76,7 +91,7 @@ export class HttpStream implements StreamHooks {
   ) {
     this.info = {
       requestHeaders, requestBodyBytes: 0, responseHeaders: null, responseTrailers: null, responseBodyBytes: 0,
-      responseCode: null, details: null, startNs, endNs: null, connectionId, filterState: this.filterState, properties,
+      responseCode: null, details: null, responseFlags: 0, unrouted: false, startNs, endNs: null, connectionId, filterState: this.filterState, properties,
     };
     this.slots = plugins.map((p, i) => {
       const vm = p.vms[worker]!;
@@ -99,20 +114,65 @@ export class HttpStream implements StreamHooks {
 
   /** Feeds the whole request into the decoder path. */
   start(): void {
+    if (this.front?.rejection) return this.reject(this.front.rejection);
     const chunks = this.requestBody.filter((c) => c.length > 0);
     const evs: Ev[] = [{ t: "h", map: this.info.requestHeaders, eos: chunks.length === 0 && !this.requestTrailers }];
     chunks.forEach((c, i) => evs.push({ t: "d", data: c, eos: i === chunks.length - 1 && !this.requestTrailers }));
     if (this.requestTrailers) evs.push({ t: "t", map: this.requestTrailers });
     this.info.requestBodyBytes = chunks.reduce((a, c) => a + c.length, 0);
-    if (this.plugins.length === 0) return this.emit(this.dec, evs);
+    if (this.plugins.length === 0) { this.requestEnded = true; return this.emit(this.dec, evs); }
     this.dec.queues[0]!.push(...evs);
     this.pump(this.dec, 0);
+  }
+
+  /**
+   * Envoy answers the request itself before any filter runs (codec or connection manager
+   * checks): an HTTP/1.1 reply the filters only log, or an HTTP/2 reset no filter sees.
+   */
+  private reject(r: Rejection): void {
+    this.info.details = r.details;
+    this.info.responseCode = r.status;
+    this.info.responseFlags |= r.flags;
+    this.info.unrouted = true;
+    if (r.reset) {
+      this.reset_ = true;
+      this.resetReason = `Envoy's HTTP/2 codec reset the stream (${r.details}) before any filter`;
+      this.response = { headers: new HeaderMap(), body: EMPTY, trailers: null, local: true, details: r.details };
+      this.state = "done";
+      this.info.endNs = this.nowNs();
+      for (const slot of this.slots) if (slot && "ctx" in slot) slot.vm.contexts.delete(slot.ctx.id);
+      return;
+    }
+    const bodyText = new TextEncoder().encode(r.body);
+    const { headers, body } = buildLocalReply({ status: r.status, body: bodyText, headers: [], grpcStatus: null, details: r.details }, this.info.requestHeaders);
+    this.response = { headers, body, trailers: null, local: true, details: r.details };
+    this.info.responseHeaders = headers;
+    this.info.responseBodyBytes = body.length;
+    if (!r.headersComplete) {
+      // The codec gave up before the request's headers were complete: the log has none of them,
+      // and its reply carries the body even to a HEAD it did not recognize (the client reads none).
+      this.info.requestHeaders = new HeaderMap();
+      this.info.responseBodyBytes = bodyText.length;
+    }
+    this.finish();
   }
 
   /** The upstream's answer arrives: run it through the encoder path. */
   deliverUpstream(status: number, headers: HeaderMap, body: Uint8Array[], trailers: HeaderMap | null): void {
     if (this.state !== "upstream") return;
     if (headers.get(":status") === undefined) headers.add(":status", String(status));
+    if (this.front) {
+      if (upstreamHeadersTooLarge(headers, this.front.http2)) {
+        const e = upstreamHeadersRefused(this.front.http2);
+        this.info.responseFlags |= e.flag;
+        return this.requestLocal(-1, { status: e.status, body: new TextEncoder().encode(e.body), headers: [], grpcStatus: null, details: e.details });
+      }
+      if (this.front.http2) {
+        joinCookies(headers);
+        if (trailers) joinCookies(trailers);
+      }
+      stampUpstreamResponse(headers, Number(this.nowNs() - this.upstreamStartNs) / 1e6);
+    }
     this.info.details = "via_upstream";
     this.startEncoding(headers, body, trailers, false, "via_upstream");
   }
@@ -172,6 +232,10 @@ export class HttpStream implements StreamHooks {
       if (this.state !== "decoding") return;
       this.state = "upstream";
       this.upstreamRequest = { headers: pass.out.headers!, body: concat(pass.out.body), trailers: pass.out.trailers ?? new HeaderMap() };
+      if (this.front) {
+        routeUpstream(this.upstreamRequest.headers);
+        this.upstreamStartNs = this.nowNs();
+      }
     } else if (this.response && this.state === "encoding") {
       this.response.headers = pass.out.headers!;
       this.response.body = concat(pass.out.body);
@@ -183,6 +247,8 @@ export class HttpStream implements StreamHooks {
   }
 
   private deliver(pass: Pass, pos: number, ev: Ev): void {
+    // The codec handed the request's end to the connection manager ("remote decode complete").
+    if (pass === this.dec && pos === 0 && (ev.t === "t" || ev.eos)) this.requestEnded = true;
     const idx = pass.order[pos]!;
     const slot = this.slots[idx];
     if (!slot) return this.forward(pass, pos, [ev]);
@@ -325,6 +391,8 @@ export class HttpStream implements StreamHooks {
       this.info.responseBodyBytes = body.length;
       return this.finish();
     }
+    // HTTP/1.1 cannot reuse a connection whose request was not read to its end.
+    if (this.front && !this.front.http2 && !this.requestEnded) this.closeAfterReply = true;
     // Decoding (or waiting for upstream): the request goes no further; the reply runs through
     // the encoder path (sendLocalReplyViaFilterChain).
     this.localBy = idx;
@@ -348,6 +416,11 @@ export class HttpStream implements StreamHooks {
     if (this.state === "done") return;
     this.state = "done";
     this.info.endNs = this.nowNs();
+    // The connection manager's last touches, which the filters' proxy_on_log already sees.
+    if (this.front && this.response && !this.reset_) {
+      finishResponseHeaders(this.response.headers, this.front.hcm, Number(this.info.endNs / 1_000_000n));
+      if (this.front.rejection?.close || this.closeAfterReply) this.response.headers.add("connection", "close");
+    }
     for (const slot of this.slots) {
       if (!slot || !("ctx" in slot) || slot.vm.failed) continue;
       const { ctx, vm } = slot;
@@ -394,6 +467,7 @@ export class HttpStream implements StreamHooks {
   stall(): void {
     if (this.state === "done") return;
     const before = this.state;
+    this.info.responseFlags |= ResponseFlag.StreamIdleTimeout;
     this.requestLocal(-1, { status: 408, body: new TextEncoder().encode("stream timeout"), headers: [], grpcStatus: null, details: "stream_idle_timeout" });
     // The idle-timeout reply itself was held by an encoder: reset, as Envoy eventually would.
     if ((this.state as string) !== "done" && (before as string) !== "done") this.doReset("stream idle timeout: no filter continued the stream, and a filter held the timeout reply");

@@ -3,7 +3,9 @@
 // listener and cluster become the host-wide properties Envoy would derive from
 // them; each proxy's upstream is the next proxy's chain.send.
 import { PluginLoadError, ProxyWasmHost, type Chain, type Plugin, type PropertyInput, type SendResult } from "../../host/index.ts";
+import { HCM_PATH_HARDENING } from "../../deploy/path-hardening.ts";
 import { encodeFilterMetadata } from "../cluster-metadata.ts";
+import { DEFAULT_CLUSTER } from "../envoy/bootstrap.ts";
 import { pickFilterState, streamResult } from "../result.ts";
 import {
   StartError, type Deployment, type Engine, type EngineInfo, type HopResult, type ListenerShape, type ProxySpec, type Stream,
@@ -17,14 +19,18 @@ export const HOST_ENGINE_INFO: EngineInfo = {
   version: `Node ${process.version}, V8 ${process.versions.v8}`,
 };
 
-/** The attributes Envoy derives from a listener and its cluster, as host properties. */
+/**
+ * The attributes Envoy derives from a listener and its cluster, as host properties. A listener
+ * without a cluster routes to the runner's default one (engine/envoy/bootstrap.ts), as in Envoy.
+ */
 export function listenerProperties(l: ListenerShape): Record<string, PropertyInput> {
   const p: Record<string, PropertyInput> = {};
   if (l.direction) p["xds.listener_direction"] = DIRECTION[l.direction];
-  if (l.cluster) {
-    p["xds.cluster_name"] = l.cluster.name;
-    if (l.cluster.filterMetadata) p["xds.cluster_metadata"] = encodeFilterMetadata(l.cluster.filterMetadata);
-  }
+  p["xds.cluster_name"] = l.cluster?.name ?? DEFAULT_CLUSTER;
+  // A cluster without metadata serializes to an empty Metadata message (no bytes, not absent).
+  p["xds.cluster_metadata"] = l.cluster?.filterMetadata ? encodeFilterMetadata(l.cluster.filterMetadata) : new Uint8Array(0);
+  // The runner's clients speak plain text.
+  p["connection.mtls"] = false;
   return p;
 }
 
@@ -46,7 +52,10 @@ export class HostEngine implements Engine {
     const proxies: HostProxy[] = [];
     for (const spec of topology.proxies) {
       // Alternatives need nothing here: the host takes a stream's listener attributes as given.
-      const host = new ProxyWasmHost({ node: spec.node, statsTags: spec.statsTags, logLevel: spec.logLevel, properties: listenerProperties(spec) });
+      // The connection manager the runner's Envoy has (deploy/path-hardening.ts), modelled.
+      const host = new ProxyWasmHost({
+        node: spec.node, statsTags: spec.statsTags, logLevel: spec.logLevel, properties: listenerProperties(spec), hcm: HCM_PATH_HARDENING,
+      });
       const plugins: Plugin[] = [];
       for (const p of spec.plugins) {
         if (p.failurePolicy === "FAIL_RELOAD") {
@@ -84,6 +93,8 @@ export function checkTopology(t: Topology): void {
  * Envoy engine puts on a cluster) is served as Envoy serializes it: the Metadata message.
  */
 function envoyShaped(p: Stream["properties"]): Stream["properties"] {
+  // A stream that names another cluster gets that cluster's metadata: none unless it gives some.
+  if (p?.["xds.cluster_name"] !== undefined && p["xds.cluster_metadata"] === undefined) p = { ...p, "xds.cluster_metadata": new Uint8Array(0) };
   const m = p?.["xds.cluster_metadata"] as Record<string, unknown> | undefined;
   if (!m || typeof m !== "object" || m instanceof Uint8Array || Object.keys(m).join() !== "filter_metadata") return p;
   const fm = m.filter_metadata;

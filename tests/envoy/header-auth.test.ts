@@ -92,14 +92,18 @@ onBothEngines("header-auth decides every request as its README says", topology, 
       expect(details.sort()).toEqual(want.sort());
     });
 
-    it("answers locally with the host's headers, in the host's order (Envoy adds date, server and its codec's connection: close)", () => {
+    it("answers locally with the host's headers, in the host's order (date and server from both)", () => {
       const host = resultsBy.host;
       expect(host, "the host suite ran first").toBeDefined();
-      // Envoy's own: date and server on every response; `connection: close` when it answers an
-      // HTTP/1.1 request before reading its body (the POST), since the connection cannot be reused.
-      const own = (h: HeaderList) => h.filter(([k]) => k !== "date" && k !== "server" && k !== "connection");
+      // The connection manager's own, which the host engine models too (host/hcm/): date and
+      // server on every response (the date's value is the time). Not `connection: close`: Envoy
+      // adds it when it answers an HTTP/1.1 request before reading it to its end, and node's
+      // client sends a POST without a body chunked, so Envoy has not, while the host's stream
+      // has no body at all (the differential run sends such a POST with content-length: 0,
+      // fidelity/sendable.ts "framing-headers", and compares the rest).
+      const dated = (h: HeaderList) => h.filter(([k]) => k !== "connection").map(([k, v]): [string, string] => [k, k === "date" ? "<date>" : v]);
       for (const s of AUTH_SCENARIOS.filter((x) => x.expect.details !== "via_upstream")) {
-        expect(own(results.get(s.name)!.response.headers), s.name).toEqual(host!.get(s.name)!.response.headers);
+        expect(dated(results.get(s.name)!.response.headers), s.name).toEqual(dated(host!.get(s.name)!.response.headers));
       }
     });
 
