@@ -20,6 +20,7 @@ import {
 import { checkFilterStateKey, readAccessRecord } from "./access-log.ts";
 import type { WasmDelivery } from "./bootstrap.ts";
 import { EnvoyProxy, type StreamWindow } from "./envoy-proxy.ts";
+import { removeIfAbandoned } from "./process.ts";
 import { EnvoyClient, isReset, proxyProtocolHeader, type ClientResponse } from "./http-client.ts";
 import { RecordingUpstream } from "./upstream-server.ts";
 
@@ -74,12 +75,15 @@ export class EnvoyEngine implements Engine {
     const info = await this.info();
     const work = mkdtempSync(path.join(os.tmpdir(), "mesh-envoy-"));
     const keep = this.options.keepWorkDir ?? process.env.MESH_FILTERS_KEEP_ENVOY === "1";
+    // Removed by stop(), or by the exit and signal hooks and the watchdog when the caller never stops.
+    const forget = keep ? () => undefined : removeIfAbandoned(work);
     const upstream = new RecordingUpstream();
     const proxies: EnvoyProxy[] = [];
     const cleanup = async () => {
       await Promise.allSettled(proxies.map((p) => p.stop()));
       await upstream.stop().catch(() => undefined);
       if (!keep) rmSync(work, { recursive: true, force: true });
+      forget();
     };
     try {
       await upstream.start();
@@ -90,7 +94,7 @@ export class EnvoyEngine implements Engine {
           spec, dir: path.join(work, `${i}-${spec.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`), bin: this.bin, upstreamPort: next,
           acceptProxyProtocol: i === 0, filterStateKeys: keys, delivery: this.options.wasmDelivery ?? "inline",
           concurrency: this.options.concurrency ?? 1, readyTimeoutMs: this.options.readyTimeoutMs ?? 60_000,
-          logLevel: this.options.logLevel ?? "info",
+          logLevel: this.options.logLevel ?? "info", abandonDir: keep ? undefined : work,
         });
         proxies.unshift(proxy);
         next = proxy.mainPort;

@@ -26,6 +26,8 @@ export interface ProxyLaunch {
   readyTimeoutMs: number;
   /** Envoy's `-l` level (Envoy's level names). */
   logLevel: string;
+  /** The deployment's work folder, removed by the watchdog if Node dies without stopping Envoy. */
+  abandonDir?: string;
 }
 
 export interface ListenerPort extends RunnerListener {
@@ -122,7 +124,7 @@ export class EnvoyProxy {
       envoy = await EnvoyProcess.start({
         name: spec.name, bin: l.bin, configPath, adminAddressPath: path.join(dir, "admin-address.txt"), logPath,
         consolePath: path.join(dir, "console.log"), concurrency: l.concurrency, wasmLogLevel: ENVOY_LEVEL[spec.logLevel ?? "info"] ?? "info",
-        readyTimeoutMs: l.readyTimeoutMs, logLevel: l.logLevel,
+        readyTimeoutMs: l.readyTimeoutMs, logLevel: l.logLevel, abandonDir: l.abandonDir,
       });
     } catch (e) {
       if (e instanceof EnvoyStartFailure) {

@@ -8,8 +8,10 @@
 // - a watchdog: Envoy runs under a small `sh` that holds a pipe from Node and
 //   kills Envoy when that pipe closes, which it does however Node ends (even
 //   SIGKILL, where no hook runs).
+// The hooks and the watchdog also remove the deployment's work folder, so an
+// abandoned Envoy leaves nothing behind in the temp folder either.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 
 export interface EnvoyLaunch {
@@ -28,6 +30,8 @@ export interface EnvoyLaunch {
   /** Envoy's own level (`-l`) for every other component; default info. */
   logLevel?: string;
   readyTimeoutMs: number;
+  /** A folder to remove when this Envoy is abandoned (its Node process ended without stop()). */
+  abandonDir?: string;
 }
 
 // `$1` is the console file, the rest is Envoy's command line. Fd 3 keeps the
@@ -38,7 +42,10 @@ const WATCHDOG = [
   '"$@" </dev/null >"$out" 2>&1 3<&- &',
   'pid=$!',
   'echo "$pid"',
-  '( while read -r _; do :; done <&3; kill -9 "$pid" 2>/dev/null ) &',
+  // On abandonment it also removes $MWF_ENVOY_ABANDON_DIR once Envoy is gone,
+// ignoring the TERM the outer shell sends it when Envoy exits.
+  '( while read -r _; do :; done <&3; trap "" TERM; kill -9 "$pid" 2>/dev/null',
+  '  if [ -n "$MWF_ENVOY_ABANDON_DIR" ]; then while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; rm -rf "$MWF_ENVOY_ABANDON_DIR"; fi ) &',
   'watcher=$!',
   'exec 3<&-',
   'wait "$pid"; status=$?',
@@ -47,6 +54,13 @@ const WATCHDOG = [
 ].join("\n");
 
 const running = new Set<EnvoyProcess>();
+const abandonDirs = new Set<string>();
+
+/** Removes `dir` if this process ends without its owner removing it; the returned function forgets it. */
+export function removeIfAbandoned(dir: string): () => void {
+  abandonDirs.add(dir);
+  return () => { abandonDirs.delete(dir); };
+}
 let hooksInstalled = false;
 
 /** Pids of the Envoys this process started that have not exited (tests check it is empty). */
@@ -56,6 +70,8 @@ export function runningEnvoyPids(): number[] {
 
 function killAll(): void {
   for (const e of running) e.killNow();
+  for (const d of abandonDirs) rmSync(d, { recursive: true, force: true });
+  abandonDirs.clear();
 }
 
 function installHooks(): void {
@@ -125,7 +141,9 @@ export class EnvoyProcess {
       "-l", l.logLevel ?? "info",
       "--component-log-level", `wasm:${l.wasmLogLevel}`,
     ];
-    const child = spawn("sh", ["-c", WATCHDOG, "envoy-watchdog", l.consolePath, l.bin, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn("sh", ["-c", WATCHDOG, "envoy-watchdog", l.consolePath, l.bin, ...args], {
+      stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, MWF_ENVOY_ABANDON_DIR: l.abandonDir ?? "" },
+    });
     const pid = await new Promise<number>((resolve, reject) => {
       let out = "";
       child.once("error", reject);

@@ -1,7 +1,8 @@
 // No Envoy outlives the process that started it: not when a test throws (the
 // suite's afterAll stops it), not when Node exits or is interrupted without
 // stopping it (exit and signal hooks), not even when Node is SIGKILLed (the
-// watchdog `sh` that Envoy runs under kills it when Node's pipe closes).
+// watchdog `sh` that Envoy runs under kills it when Node's pipe closes); and
+// the deployment's work folder goes with it.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -18,6 +19,19 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The engine's work folder of a running Envoy: `-c <work>/<n>-<proxy>/envoy.yaml` on its command line. */
+function workDirOf(pid: number): string {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  return path.dirname(path.dirname(argv[argv.indexOf("-c") + 1]!));
+}
+
+/** Waits (a guard against hangs, not a speed check) until the folder is removed; whether it was. */
+async function removedWithin(dir: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && existsSync(dir)) await new Promise((r) => setTimeout(r, 50));
+  return !existsSync(dir);
 }
 
 async function goneWithin(pids: number[], ms: number): Promise<number[]> {
@@ -65,18 +79,23 @@ envoySuite("no orphan Envoy", () => {
     const h = holdEnvoy("wait");
     const pids = await h.pids;
     expect(pids.every(alive)).toBe(true);
+    const work = workDirOf(pids[0]!);
+    expect(existsSync(work)).toBe(true);
     h.child.kill("SIGKILL");
     await h.exited;
     expect(await goneWithin(pids, 10_000)).toEqual([]);
+    expect(await removedWithin(work, 10_000), work).toBe(true);
   });
 
   it("Node interrupted with SIGTERM or SIGINT: the signal hook kills Envoy and Node still ends", async () => {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       const h = holdEnvoy("wait");
       const pids = await h.pids;
+      const work = workDirOf(pids[0]!);
       h.child.kill(signal);
       await h.exited;
       expect(await goneWithin(pids, 10_000), signal).toEqual([]);
+      expect(existsSync(work), `${signal}: ${work}`).toBe(false);
     }
   });
 
@@ -84,8 +103,10 @@ envoySuite("no orphan Envoy", () => {
     for (const how of ["throw", "exit"] as const) {
       const h = holdEnvoy(how);
       const pids = await h.pids;
+      const work = workDirOf(pids[0]!);
       expect(await h.exited, how).not.toBe(0);
       expect(await goneWithin(pids, 10_000), how).toEqual([]);
+      expect(existsSync(work), `${how}: ${work}`).toBe(false);
     }
   });
 });
